@@ -1,0 +1,178 @@
+"""Django settings, all read from the environment (see docs/configuration.md).
+
+Bad values stop the process with a message naming the variable: a help desk that
+silently starts on the wrong database or with the wrong policy is worse than one that
+refuses to start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from supportdesk.config.env import env_bool, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DATA_DIR = env_path("SUPPORTDESK_DATA_DIR", Path.cwd() / "var")
+
+
+def _secret_key() -> str:
+    """The configured key, or one generated once and kept in the data directory.
+
+    Keeping it on disk means sessions survive restarts of a laptop install without the
+    operator having to invent a key.
+    """
+    configured = env_str("SUPPORTDESK_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("SUPPORTDESK_DEBUG", False)
+ALLOWED_HOSTS = env_list("SUPPORTDESK_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("SUPPORTDESK_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("SUPPORTDESK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "supportdesk.core",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "supportdesk.config.urls"
+WSGI_APPLICATION = "supportdesk.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict[str, dict[str, object]]:
+    default_url = f"sqlite:///{DATA_DIR / 'supportdesk.sqlite3'}"
+    url = env_str("SUPPORTDESK_DATABASE_URL", default_url)
+    try:
+        config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"SUPPORTDESK_DATABASE_URL={url!r} is not a database URL ({exc}); "
+            "use sqlite:///PATH or postgresql://USER@HOST:PORT/NAME"
+        ) from None
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        name = Path(str(config["NAME"]))
+        name.parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            # WAL lets the web, SMTP and worker threads read while one writes; IMMEDIATE
+            # takes the write lock at BEGIN so two writers queue instead of deadlocking.
+            "init_command": (
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                "PRAGMA busy_timeout=30000;PRAGMA foreign_keys=ON;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+        config["TEST"] = {"NAME": str(name.with_name(name.stem + "-test.sqlite3"))}
+    elif engine in ("django.db.backends.postgresql",):
+        config.setdefault("OPTIONS", {})
+    else:
+        raise ImproperlyConfigured(
+            f"SUPPORTDESK_DATABASE_URL uses {engine}; supportdesk supports sqlite:// and postgresql://"
+        )
+    return {"default": config}
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "mail", "sla"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = env_path("SUPPORTDESK_ATTACHMENT_DIR", DATA_DIR / "attachments")
+
+# --- supportdesk -------------------------------------------------------------------
+
+# Path of the active support policy (TOML); empty means the packaged default policy.
+SUPPORTDESK_POLICY_FILE = env_str("SUPPORTDESK_POLICY_FILE", "")
+
+# authserv-id of our own MTA; when set, only its Authentication-Results header counts.
+SUPPORTDESK_MTA_AUTHSERV_ID = env_str("SUPPORTDESK_MTA_AUTHSERV_ID", "")
+
+SUPPORTDESK_SUPPORT_ADDRESS = env_str("SUPPORTDESK_SUPPORT_ADDRESS", "support@supportdesk.localhost")
+SUPPORTDESK_MAX_MESSAGE_BYTES = env_int("SUPPORTDESK_MAX_MESSAGE_BYTES", 25 * 1024 * 1024, minimum=1024)
+SUPPORTDESK_MAX_ATTACHMENT_BYTES = env_int(
+    "SUPPORTDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1
+)
+
+EMAIL_BACKEND = env_str("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("SUPPORTDESK_SMTP_RELAY_HOST", "localhost")
+EMAIL_PORT = env_int("SUPPORTDESK_SMTP_RELAY_PORT", 25, minimum=1)
+DEFAULT_FROM_EMAIL = SUPPORTDESK_SUPPORT_ADDRESS
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SUPPORTDESK_LOG_LEVEL", "WARNING")},
+}
