@@ -106,8 +106,9 @@ def _databases() -> dict[str, dict[str, object]]:
         config["OPTIONS"] = {
             # WAL lets the web, SMTP and worker threads read while one writes; IMMEDIATE
             # takes the write lock at BEGIN so two writers queue instead of deadlocking.
+            # synchronous=FULL: a message acknowledged to a sender must survive power loss.
             "init_command": (
-                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL;"
                 "PRAGMA busy_timeout=30000;PRAGMA foreign_keys=ON;"
             ),
             "transaction_mode": "IMMEDIATE",
