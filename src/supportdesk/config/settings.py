@@ -55,7 +55,12 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "supportdesk.core",
+    "supportdesk.accounts",
+    "supportdesk.tickets",
 ]
+
+# Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+from supportdesk.accounts.models import User, normalise_email
 
 
-def ensure_supervisor(*, email: str, password: str) -> bool:
-    """Create a supervisor with this email unless one exists; True when created."""
-    User = get_user_model()
-    if User.objects.filter(username=email).exists():
+def ensure_supervisor(*, email: str, password: str, name: str = "") -> bool:
+    """Create a supervisor with this email unless a user with it exists; True when created."""
+    if User.objects.filter(email=normalise_email(email)).exists():
         return False
-    User.objects.create_superuser(username=email, email=email, password=password)
+    User.objects.create_superuser(email, password, name=name or "Supervisor")
     return True
