@@ -57,19 +57,31 @@ INSTALLED_APPS = [
     "supportdesk.core",
     "supportdesk.accounts",
     "supportdesk.tickets",
+    "supportdesk.web",
+    "supportdesk.portal",
+    "supportdesk.console",
+    "supportdesk.outbound",
 ]
 
 # Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
 AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "web:signin"
+LOGIN_REDIRECT_URL = "web:home"
+# The web UI sends the CSRF token in a header from htmx; the cookie itself stays HTTP-only.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "supportdesk.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "supportdesk.web.middleware.SignedInPersonMiddleware",
+    "supportdesk.web.middleware.ViewerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -175,6 +187,14 @@ EMAIL_BACKEND = env_str("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.
 EMAIL_HOST = env_str("SUPPORTDESK_SMTP_RELAY_HOST", "localhost")
 EMAIL_PORT = env_int("SUPPORTDESK_SMTP_RELAY_PORT", 25, minimum=1)
 DEFAULT_FROM_EMAIL = SUPPORTDESK_SUPPORT_ADDRESS
+
+# Outgoing mail (docs/outbound.md). The instance id goes into X-Supportdesk-Loop so our
+# own mail coming back is recognised; empty means one derived from SECRET_KEY.
+SUPPORTDESK_INSTANCE_ID = env_str("SUPPORTDESK_INSTANCE_ID", "")
+SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY = env_int(
+    "SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY", 5, minimum=0
+)
+SUPPORTDESK_MAIL_MAX_ATTEMPTS = env_int("SUPPORTDESK_MAIL_MAX_ATTEMPTS", 10, minimum=1)
 
 LOGGING = {
     "version": 1,

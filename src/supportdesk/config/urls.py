@@ -1,6 +1,11 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.i18n import set_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("portal/", include("supportdesk.portal.urls")),
+    path("console/", include("supportdesk.console.urls")),
+    path("", include("supportdesk.web.urls")),
 ]

@@ -1,0 +1,231 @@
+"""The one way mail leaves supportdesk: enqueue in the caller's transaction, deliver after.
+
+1. `enqueue_mail` writes an `OutboundMail` row inside the caller's transaction (a
+   rolled-back ticket leaves no row, so no mail) and, on commit, enqueues the
+   `deliver_mail` task on the "mail" queue.
+2. `deliver` claims the row with a conditional UPDATE (queued -> sending), so two
+   workers, or a worker and `supportdesk send-mail`, never send it twice; then sends it
+   through Django's email backend. A failure puts it back to queued with a later
+   `next_attempt_at` (exponential backoff) and enqueues a deferred task; a permanent
+   refusal (SMTP 5xx) or the last allowed attempt marks it failed.
+3. `flush` is the safety net run periodically: rows whose task was lost (a crash
+   between commit and enqueue, a wiped task table) and rows left in "sending" by a
+   worker that died mid-send are delivered from the table itself.
+
+Delivery is at-least-once: a worker that dies after the relay accepted a mail but
+before recording it may see the mail resent (same Message-ID) once its lease ran out.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+
+from supportdesk import clock
+from supportdesk.outbound.headers import (
+    LOOP_HEADER,
+    bare_address,
+    loop_header_value,
+    make_message_id,
+    normalise_message_id,
+)
+from supportdesk.outbound.models import OutboundMail
+
+logger = logging.getLogger(__name__)
+
+# Backoff after the n-th failed attempt: 1, 2, 4, ... minutes, never more than an hour.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=1)
+# A row claimed longer ago than this belongs to a worker that died; it is sent again.
+SENDING_LEASE = timedelta(minutes=10)
+# Per-send network timeout, used when EMAIL_TIMEOUT is unset (smaller than the lease).
+SEND_TIMEOUT_SECONDS = 60
+# A queued row this far past due has lost its task; `flush` delivers it.
+FLUSH_GRACE = timedelta(minutes=2)
+FLUSH_BATCH = 500
+
+
+def enqueue_mail(
+    *,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    cc: Iterable[str] = (),
+    headers: Mapping[str, str] | None = None,
+    ticket: Any = None,
+    language: str = "",
+    from_email: str | None = None,
+    now: datetime | None = None,
+) -> OutboundMail:
+    """Queue one mail; it is sent after the surrounding transaction commits.
+
+    `headers` may carry In-Reply-To, References, Auto-Submitted and the like; a
+    Message-ID is generated (unless given) and the loop header is always added. The
+    row is returned with its `message_id` already recorded.
+    """
+    now = now or clock.now()
+    to_list = [address for address in to if address]
+    if not to_list:
+        raise ValueError("a mail needs at least one recipient")
+    extra = {name: value for name, value in (headers or {}).items() if value}
+    given_id = next((v for k, v in extra.items() if k.lower() == "message-id"), None)
+    extra = {k: v for k, v in extra.items() if k.lower() not in ("message-id", LOOP_HEADER.lower())}
+    message_id = (given_id and normalise_message_id(given_id)) or make_message_id()
+    all_headers = {"Message-ID": message_id, **extra, LOOP_HEADER: loop_header_value(message_id)}
+    mail = OutboundMail.objects.create(
+        kind=kind,
+        ticket=ticket,
+        from_email=from_email or settings.DEFAULT_FROM_EMAIL,
+        to=to_list,
+        cc=[address for address in cc if address],
+        recipient=bare_address(to_list[0]),
+        subject=" ".join(subject.split()),  # no header injection through a subject
+        text=text,
+        html=html,
+        headers=all_headers,
+        message_id=message_id,
+        language=language,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    mail_id = mail.pk
+    transaction.on_commit(lambda: schedule_delivery(mail_id), robust=True)
+    return mail
+
+
+def schedule_delivery(mail_id: int, *, run_after: datetime | None = None) -> None:
+    """Enqueue the delivery task; a failure here is logged, and `flush` sends the mail."""
+    from supportdesk.outbound.tasks import deliver_mail
+
+    try:
+        task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
+        task.enqueue(mail_id)
+    except Exception:
+        logger.exception("could not enqueue delivery of outbound mail %s; flush will send it", mail_id)
+
+
+def deliver(mail_id: int, *, now: datetime | None = None, early: bool = False) -> str:
+    """Try to send one queued mail once. Returns "sent", "retry", "failed" or "skipped".
+
+    "skipped" means there was nothing to do: another worker holds or sent it, it
+    failed for good, or (unless `early`) its next attempt is not due yet.
+    """
+    now = now or clock.now()
+    due = OutboundMail.objects.filter(id=mail_id, status=OutboundMail.Status.QUEUED)
+    if not early:
+        due = due.filter(next_attempt_at__lte=now)
+    claimed = due.update(
+        status=OutboundMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "skipped"
+    mail = OutboundMail.objects.get(id=mail_id)
+    try:
+        _send(mail, now)
+    except Exception as exc:
+        return _record_failure(mail, exc, now)
+    OutboundMail.objects.filter(id=mail_id, status=OutboundMail.Status.SENDING).update(
+        status=OutboundMail.Status.SENT, sent_at=now, last_error=""
+    )
+    return "sent"
+
+
+def _send(mail: OutboundMail, now: datetime) -> None:
+    headers = {**mail.headers, "Date": format_datetime(now)}
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.text,
+        from_email=mail.from_email,
+        to=list(mail.to),
+        cc=list(mail.cc),
+        headers=headers,
+    )
+    if mail.html:
+        message.attach_alternative(mail.html, "text/html")
+    options: dict[str, Any] = {"fail_silently": False}
+    if getattr(settings, "EMAIL_TIMEOUT", None) is None:
+        # A relay that never answers must not hold the claim past its lease.
+        options["timeout"] = SEND_TIMEOUT_SECONDS
+    with get_connection(**options) as connection:
+        sent = connection.send_messages([message])
+    if sent == 0:
+        raise RuntimeError("the email backend accepted no message")
+
+
+def is_permanent_failure(exc: BaseException) -> bool:
+    """An SMTP 5xx answer: sending the same mail again would get the same answer."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def _record_failure(mail: OutboundMail, exc: Exception, now: datetime) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    sending = OutboundMail.objects.filter(id=mail.pk, status=OutboundMail.Status.SENDING)
+    if is_permanent_failure(exc) or mail.attempts >= settings.SUPPORTDESK_MAIL_MAX_ATTEMPTS:
+        sending.update(status=OutboundMail.Status.FAILED, last_error=error)
+        logger.error("outbound mail %s to %s failed for good: %s", mail.pk, mail.recipient, error)
+        return "failed"
+    next_attempt = now + retry_delay(mail.attempts)
+    sending.update(status=OutboundMail.Status.QUEUED, next_attempt_at=next_attempt, last_error=error)
+    logger.warning(
+        "outbound mail %s to %s not sent (attempt %s), retrying at %s: %s",
+        mail.pk, mail.recipient, mail.attempts, next_attempt.isoformat(), error,
+    )
+    schedule_delivery(mail.pk, run_after=next_attempt)
+    return "retry"
+
+
+def reclaim_stale(*, now: datetime) -> int:
+    """Put rows left in "sending" by a dead worker back in the queue; how many."""
+    return OutboundMail.objects.filter(
+        status=OutboundMail.Status.SENDING, claimed_at__lt=now - SENDING_LEASE
+    ).update(status=OutboundMail.Status.QUEUED, next_attempt_at=now)
+
+
+def deliver_due(
+    *, now: datetime | None = None, early: bool = False, older_than: timedelta | None = None,
+    limit: int = FLUSH_BATCH,
+) -> Counter[str]:
+    """Deliver queued mail from the table: what is due (everything when `early`).
+
+    `older_than` only takes rows due at least that long ago (whose task should have
+    run already). Returns how many were sent / retried / failed / skipped.
+    """
+    now = now or clock.now()
+    rows = OutboundMail.objects.filter(status=OutboundMail.Status.QUEUED)
+    if not early:
+        rows = rows.filter(next_attempt_at__lte=now - (older_than or timedelta(0)))
+    ids = list(rows.order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+    outcomes: Counter[str] = Counter()
+    for mail_id in ids:
+        outcomes[deliver(mail_id, now=now, early=early)] += 1
+    return outcomes
+
+
+def flush(*, now: datetime | None = None) -> Counter[str]:
+    """The periodic safety net: reclaim dead workers' rows, send mail whose task was lost."""
+    now = now or clock.now()
+    outcomes = Counter({"reclaimed": reclaim_stale(now=now)})
+    outcomes.update(deliver_due(now=now, older_than=FLUSH_GRACE))
+    return outcomes
