@@ -1,0 +1,13 @@
+from django.urls import path
+
+from supportdesk.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.ticket_list, name="tickets"),
+    path("new/", views.new_ticket, name="new_ticket"),
+    path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
+]

@@ -1,0 +1,73 @@
+"""Template filters for showing times: always in the viewer's zone, with the zone named."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+
+# 24-hour clock with the weekday: unambiguous in both languages (names are translated).
+MOMENT_FORMAT = "D d M Y, H:i"
+
+
+def zone_label(moment: datetime) -> str:
+    """'America/Sao_Paulo' or 'Europe/Lisbon WET': the IANA name, plus the abbreviation
+    when the zone database has a real one (many zones only have '-03' style offsets)."""
+    zone = timezone.get_current_timezone()
+    key = getattr(zone, "key", str(zone))
+    abbreviation = moment.astimezone(zone).tzname() or ""
+    return f"{key} {abbreviation}" if abbreviation.isalpha() and abbreviation != key else key
+
+
+@register.filter
+def when(moment: datetime | None) -> str:
+    """A <time> element: the instant in the viewer's zone, naming the zone."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    text = formats.date_format(local, MOMENT_FORMAT)
+    return format_html(
+        '<time datetime="{}" title="{}">{} <span class="zone">{}</span></time>',
+        moment.isoformat(),
+        moment.astimezone(timezone.get_fixed_timezone(0)).strftime("%Y-%m-%d %H:%M UTC"),
+        text,
+        zone_label(moment),
+    )
+
+
+@register.filter
+def when_text(moment: datetime | None) -> str:
+    """Plain text form of `when`, for sentences and messages."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, MOMENT_FORMAT)} {zone_label(moment)}"
+
+
+def describe_duration(delta: timedelta) -> str:
+    """'2 d 3 h', '1 h 05 min', '12 min' — a budget or time left, coarse enough to read."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)d d %(h)d h") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)d h %(m)02d min") % {"h": hours, "m": mins}
+    return ngettext("%(m)d min", "%(m)d min", mins) % {"m": mins}
+
+
+@register.filter
+def duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    text = describe_duration(delta)
+    if delta < timedelta(0):
+        return _("%(t)s overdue") % {"t": text}
+    return text

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from supportdesk.accounts.models import User
+from supportdesk.web.testing import screenshot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_specialist_signs_in_and_out_in_the_browser(page):
+    User.objects.create_user("ana@vendor.example", "a-long-secret-1", name="Ana Souza")
+    page.goto("/")
+    assert page.get_by_role("heading", name="Sign in to supportdesk").is_visible()
+    screenshot(page, "sign-in")
+    sign_in(page, "ana@vendor.example", "wrong")
+    assert page.get_by_role("alert").is_visible()
+    sign_in(page, "ana@vendor.example", "a-long-secret-1")
+    assert "/console/" in page.url
+    page.get_by_role("button", name="Sign out").click()
+    assert "/signin/" in page.url
+
+
+def test_the_language_switch_works_without_inline_script(page):
+    page.goto("/signin/")
+    page.get_by_label("Language").select_option("pt-br")
+    page.wait_for_url("**/signin/")
+    assert page.locator("html").get_attribute("lang") == "pt-br"
