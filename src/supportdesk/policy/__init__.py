@@ -1,0 +1,54 @@
+"""The support-policy engine: plans, coverage calendars, business time, the SLA matrix.
+
+Pure Python (no Django). Load a policy with `load_policy(path)` or
+`load_default_policy()`, then ask `decide_sla(...)` for a ticket's first-response due
+time, or use the business-time functions directly on a `Calendar`.
+"""
+
+from supportdesk.policy.business_time import (
+    business_time_between,
+    deadline_after,
+    deadline_before,
+    deadlines_after,
+    working_intervals,
+)
+from supportdesk.policy.calendar import Calendar, HolidaySet
+from supportdesk.policy.enums import AccountStatus, Channel, Severity
+from supportdesk.policy.errors import PolicyError
+from supportdesk.policy.loader import (
+    default_policy_path,
+    load_default_policy,
+    load_policy,
+    parse_policy,
+)
+from supportdesk.policy.model import ChannelRule, Plan, Policy, StatusRule
+from supportdesk.policy.sla import SlaDecision, decide_sla
+from supportdesk.policy.targets import Budget, BusinessDays, Target, parse_target
+
+__all__ = [
+    "AccountStatus",
+    "Budget",
+    "BusinessDays",
+    "Calendar",
+    "Channel",
+    "ChannelRule",
+    "HolidaySet",
+    "Plan",
+    "Policy",
+    "PolicyError",
+    "Severity",
+    "SlaDecision",
+    "StatusRule",
+    "Target",
+    "business_time_between",
+    "deadline_after",
+    "deadline_before",
+    "deadlines_after",
+    "decide_sla",
+    "default_policy_path",
+    "load_default_policy",
+    "load_policy",
+    "parse_policy",
+    "parse_target",
+    "working_intervals",
+]
