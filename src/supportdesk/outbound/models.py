@@ -37,6 +37,14 @@ class OutboundMail(models.Model):
         on_delete=models.SET_NULL,
         related_name="outbound_mail",
     )
+    # The ticket message this mail carries (a specialist's reply), if any.
+    ticket_message = models.ForeignKey(
+        "tickets.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbound_mail",
+    )
     from_email = models.CharField(max_length=254)
     to = models.JSONField(default=list)  # list of addresses (RFC 5322 form allowed)
     cc = models.JSONField(default=list, blank=True)
@@ -45,6 +53,9 @@ class OutboundMail(models.Model):
     subject = models.TextField()
     text = models.TextField()
     html = models.TextField(blank=True, default="")
+    # Files to attach, read from default storage at send time:
+    # [{"file": storage name, "filename": shown name, "content_type": ...}].
+    attachments = models.JSONField(default=list, blank=True)
     # Every header we add, Message-ID included, exactly as sent (retries resend them).
     headers = models.JSONField(default=dict)
     # The Message-ID (with angle brackets, lower-cased) so replies thread back to us.

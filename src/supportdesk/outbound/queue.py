@@ -27,6 +27,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
@@ -63,8 +64,10 @@ def enqueue_mail(
     text: str,
     html: str = "",
     cc: Iterable[str] = (),
+    attachments: Iterable[Mapping[str, str]] = (),
     headers: Mapping[str, str] | None = None,
     ticket: Any = None,
+    ticket_message: Any = None,
     language: str = "",
     from_email: str | None = None,
     now: datetime | None = None,
@@ -87,6 +90,7 @@ def enqueue_mail(
     mail = OutboundMail.objects.create(
         kind=kind,
         ticket=ticket,
+        ticket_message=ticket_message,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
         to=to_list,
         cc=[address for address in cc if address],
@@ -94,6 +98,7 @@ def enqueue_mail(
         subject=" ".join(subject.split()),  # no header injection through a subject
         text=text,
         html=html,
+        attachments=[dict(item) for item in attachments],
         headers=all_headers,
         message_id=message_id,
         language=language,
@@ -154,6 +159,9 @@ def _send(mail: OutboundMail, now: datetime) -> None:
     )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
+    for item in mail.attachments:
+        with default_storage.open(item["file"], "rb") as stored:
+            message.attach(item["filename"], stored.read(), item.get("content_type"))
     options: dict[str, Any] = {"fail_silently": False}
     if getattr(settings, "EMAIL_TIMEOUT", None) is None:
         # A relay that never answers must not hold the claim past its lease.
@@ -200,7 +208,7 @@ def reclaim_stale(*, now: datetime) -> int:
     """Put rows left in "sending" by a dead worker back in the queue; how many."""
     return OutboundMail.objects.filter(
         status=OutboundMail.Status.SENDING, claimed_at__lt=now - SENDING_LEASE
-    ).update(status=OutboundMail.Status.QUEUED, next_attempt_at=now)
+    ).update(status=OutboundMail.Status.QUEUED, next_attempt_at=F("claimed_at"))
 
 
 def deliver_due(
