@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "supportdesk.portal",
     "supportdesk.console",
     "supportdesk.outbound",
+    "supportdesk.intake.email",
 ]
 
 # Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
