@@ -1,0 +1,58 @@
+"""Permission-checked getters for accounts and contacts.
+
+Views obtain accounts only through these. Specialists and supervisors see every
+account; a customer contact sees only their own; anyone else sees nothing. A refusal
+is indistinguishable from a missing object (Http404), so outsiders learn nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from supportdesk.accounts.models import Account, Contact, User
+
+
+def contact_of(user: User | AnonymousUser) -> Contact | None:
+    """The active contact behind a customer login, or None."""
+    if not user.is_authenticated or not user.is_active or user.role != User.Role.CONTACT:
+        return None
+    contact = getattr(user, "contact", None)
+    if contact is None or not contact.is_active:
+        return None
+    return contact
+
+
+def accounts_visible_to(user: User | AnonymousUser) -> QuerySet[Account]:
+    if user.is_authenticated and user.is_active and user.is_agent:
+        return Account.objects.all()
+    contact = contact_of(user)
+    if contact is None:
+        return Account.objects.none()
+    return Account.objects.filter(pk=contact.account_id)
+
+
+def get_account_for_user(user: User | AnonymousUser, *, slug: str) -> Account:
+    try:
+        return accounts_visible_to(user).get(slug=slug)
+    except Account.DoesNotExist:
+        raise Http404("no such account") from None
+
+
+def contacts_visible_to(user: User | AnonymousUser) -> QuerySet[Contact]:
+    return Contact.objects.filter(account__in=accounts_visible_to(user))
+
+
+def get_contact_for_user(user: User | AnonymousUser, *, contact_id: int) -> Contact:
+    try:
+        return contacts_visible_to(user).select_related("account").get(pk=contact_id)
+    except Contact.DoesNotExist:
+        raise Http404("no such contact") from None
+
+
+def get_account_for_supervisor(user: User | AnonymousUser, *, slug: str) -> Account:
+    """For managing an account (contacts, plans): supervisors only."""
+    if not (user.is_authenticated and user.is_active and user.is_supervisor):
+        raise Http404("no such account")
+    return get_account_for_user(user, slug=slug)

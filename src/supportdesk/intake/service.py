@@ -1,0 +1,347 @@
+"""The one intake service: every channel turns its input into an `InboundRequest` and
+calls `receive`.
+
+`receive` identifies the account and the contact, applies the policy (who may open a
+ticket, which queue, which severity, which SLA) and opens the ticket through
+`tickets.actions`. The channels only add what is theirs: the portal passes the
+signed-in contact, the email channel passes the sender and what authentication said
+(and threads replies before calling this), the hotline passes the caller's number.
+
+Identification is exposed on its own (`identify_sender_by_email`,
+`identify_caller_by_phone`) so a channel can ask "who is this?" without opening
+anything, e.g. to decide whether a reply may be threaded into a ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+
+from supportdesk import clock
+from supportdesk.accounts.models import Account, AccountDomain, Contact, User, normalise_email
+from supportdesk.accounts.selectors import points_of_contact
+from supportdesk.accounts.validation import (
+    domain_and_parents,
+    is_free_mail,
+    normalise_domain,
+    normalise_phone,
+)
+from supportdesk.tickets import actions
+from supportdesk.tickets.attachments import NewAttachment, clean_original_name, is_too_large
+from supportdesk.tickets.models import Channel, Queue, Severity, Ticket
+
+# The channel-specific file type is the ticket core's.
+InboundAttachment = NewAttachment
+
+
+class Action:
+    """What `receive` did with a request."""
+
+    CREATED = "created"  # a new ticket was opened
+    APPENDED = "appended"  # added to an existing ticket (the email channel's threading)
+    REFUSED = "refused"  # not allowed through this channel; nothing was opened
+
+
+@dataclass
+class InboundRequest:
+    """One request as a channel received it, before anyone decided anything about it."""
+
+    channel: str  # portal, email or hotline
+    subject: str
+    body_text: str = ""
+    body_html: str = ""
+    sender_email: str = ""
+    sender_phone: str = ""
+    sender_name: str = ""
+    # Portal: the signed-in contact. Hotline: the account the specialist says is calling.
+    contact: Contact | None = None
+    claimed_account: Account | None = None
+    requested_severity: str | None = None
+    attachments: list[NewAttachment] = field(default_factory=list)
+    received_at: datetime | None = None  # when the channel got it (default: now)
+    # Email: True when SPF/DKIM/DMARC vouch for the sender's domain, False when they
+    # contradict it, None when unknown. False files the request for review without
+    # trusting the claimed account.
+    authenticated: bool | None = None
+    # Anything the channel thinks a human should look at first (files it for review).
+    review_reasons: list[str] = field(default_factory=list)
+    message_id: str | None = None
+    source_ref: str | None = None
+    logged_by: User | None = None  # hotline: the specialist who took the call
+
+
+@dataclass(frozen=True)
+class Identification:
+    """Who a sender is: the account and contact (each possibly None), and why."""
+
+    account: Account | None
+    contact: Contact | None
+    reasons: tuple[str, ...]
+    free_mail: bool = False
+
+    @property
+    def identified(self) -> bool:
+        return self.account is not None
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    action: str  # Action.CREATED / APPENDED / REFUSED
+    ticket: Ticket | None
+    account: Account | None
+    contact: Contact | None
+    queue: str | None
+    severity: str | None
+    first_response_due: datetime | None
+    reasons: tuple[str, ...]
+    # Set when refused: the message to show the requester.
+    refusal: str = ""
+    # The channels the account's plan includes (for "use the portal" advice).
+    plan_channels: tuple[str, ...] = ()
+    channel_allowed: bool = True
+
+
+# --- identification --------------------------------------------------------------------
+
+
+def identify_sender_by_email(address: str) -> Identification:
+    """The account whose registered domain the address is at, and the contact, if any.
+
+    Only the exact registered domain counts, or a subdomain of it when the account
+    allows subdomains (the most specific registration wins). A free-mail domain never
+    identifies anyone, whoever registered the address as a contact.
+    """
+    address = normalise_email(address)
+    local, at, raw_domain = address.rpartition("@")
+    if not at or not local:
+        return Identification(None, None, (f"sender {address!r} is not an email address",))
+    try:
+        domain = normalise_domain(raw_domain)
+    except ValueError:
+        return Identification(None, None, (f"sender domain {raw_domain!r} is not a domain",))
+    if is_free_mail(domain):
+        return Identification(
+            None,
+            None,
+            (f"{domain} is a free-mail domain: the sender is not identified as a customer",),
+            free_mail=True,
+        )
+    candidates = domain_and_parents(domain)[:-1]  # never the bare top-level domain
+    registrations = {
+        r.domain: r
+        for r in AccountDomain.objects.filter(domain__in=candidates).select_related("account")
+    }
+    for candidate in candidates:
+        registration = registrations.get(candidate)
+        if registration is None:
+            continue
+        account = registration.account
+        if candidate != domain and not account.allow_subdomains:
+            continue
+        how = (
+            f"{domain} is registered on account {account.name}"
+            if candidate == domain
+            else f"{domain} is a subdomain of {candidate}, registered on account "
+            f"{account.name} (which allows subdomains)"
+        )
+        contact = Contact.objects.filter(
+            account=account, email=f"{local}@{domain}", is_active=True
+        ).first()
+        who = f"; sender is contact {contact.email}" if contact else "; sender is not a registered contact"
+        return Identification(account, contact, (how + who,))
+    return Identification(
+        None, None, (f"{domain} is not registered on any account: sender not identified",)
+    )
+
+
+def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> Identification:
+    """The contact whose phone (E.164) matches, optionally among one account's contacts."""
+    try:
+        number = normalise_phone(phone)
+    except ValueError:
+        return Identification(None, None, (f"caller number {phone!r} is not a valid phone number",))
+    contacts = Contact.objects.filter(phone=number, is_active=True).select_related("account")
+    if account is not None:
+        contacts = contacts.filter(account=account)
+    matches = list(contacts[:2])
+    if len(matches) == 1:
+        contact = matches[0]
+        return Identification(
+            contact.account,
+            contact,
+            (f"caller {number} is contact {contact.email} of account {contact.account.name}",),
+        )
+    if len(matches) > 1:
+        return Identification(
+            None,
+            None,
+            (f"caller {number} is a contact of several accounts: not identified",),
+        )
+    where = f" of account {account.name}" if account is not None else ""
+    return Identification(None, None, (f"caller {number} is not a contact{where}",))
+
+
+def identify_portal_contact(contact: Contact | None) -> Identification:
+    if contact is None or not contact.is_active:
+        return Identification(None, None, ("no active contact is signed in",))
+    return Identification(
+        contact.account,
+        contact,
+        (f"signed in as contact {contact.email} of account {contact.account.name}",),
+    )
+
+
+def _identify(request: InboundRequest) -> Identification:
+    if request.channel == Channel.PORTAL:
+        return identify_portal_contact(request.contact)
+    if request.channel == Channel.HOTLINE:
+        if request.sender_phone:
+            found = identify_caller_by_phone(request.sender_phone)
+            if found.identified or request.claimed_account is None:
+                return found
+            # The number is unknown but the specialist knows the caller's company.
+            return Identification(
+                request.claimed_account,
+                None,
+                (
+                    *found.reasons,
+                    f"the specialist who took the call filed it under {request.claimed_account.name}",
+                ),
+            )
+        if request.claimed_account is not None:
+            return Identification(
+                request.claimed_account,
+                None,
+                (f"the specialist who took the call filed it under {request.claimed_account.name}",),
+            )
+        return Identification(None, None, ("the caller gave no number",))
+    if request.sender_email:
+        return identify_sender_by_email(request.sender_email)
+    return Identification(None, None, ("the sender gave no email address",))
+
+
+# --- receiving -------------------------------------------------------------------------
+
+
+def _portal_refusal(identification: Identification) -> str | None:
+    contact = identification.contact
+    if contact is None:
+        return "Only a signed-in point of contact of a customer account can open a ticket."
+    if contact.is_point_of_contact:
+        return None
+    names = [f"{c.name} <{c.email}>" if c.name else c.email for c in points_of_contact(contact.account)]
+    if not names:
+        return (
+            f"Only {contact.account.name}'s points of contact can open tickets, and the account "
+            "has none yet: ask your account manager to name one."
+        )
+    return (
+        f"Only {contact.account.name}'s points of contact can open tickets. "
+        f"Please ask {', '.join(names)}."
+    )
+
+
+def _plan_channels(plan: str) -> tuple[str, ...]:
+    if not plan:
+        return ()
+    from supportdesk.core.policy_source import active_policy
+
+    try:
+        return tuple(str(getattr(c, "value", c)) for c in active_policy().plan(plan).channels)
+    except Exception:  # an old ticket's plan may be gone from a newer policy
+        return ()
+
+
+def receive(request: InboundRequest, *, now: datetime | None = None) -> IntakeResult:
+    """Identify, decide and open: the whole intake of one request."""
+    now = now or clock.now()
+    if request.channel not in Channel.values:
+        raise ValidationError({"channel": f"{request.channel!r} is not a channel"})
+    if request.requested_severity is not None and request.requested_severity not in Severity.values:
+        raise ValidationError({"severity": f"{request.requested_severity!r} is not a severity"})
+    identification = _identify(request)
+    reasons = list(identification.reasons)
+
+    if request.channel == Channel.PORTAL:
+        refusal = _portal_refusal(identification)
+        if refusal is not None:
+            return IntakeResult(
+                action=Action.REFUSED,
+                ticket=None,
+                account=identification.account,
+                contact=identification.contact,
+                queue=None,
+                severity=None,
+                first_response_due=None,
+                reasons=(*reasons, "only points of contact may open tickets in the portal"),
+                refusal=refusal,
+            )
+
+    account, contact = identification.account, identification.contact
+    if request.authenticated is False and account is not None:
+        # A sender who fails authentication is not trusted with the account they claim.
+        reasons.append(
+            f"the message failed sender authentication: not filed under {account.name} "
+            "until someone checks it"
+        )
+        account, contact = None, None
+    if request.review_reasons or request.authenticated is False:
+        queue = Queue.REVIEW
+        reasons.extend(request.review_reasons)
+    elif account is None:
+        queue = Queue.UNIDENTIFIED
+    else:
+        queue = Queue.CUSTOMER
+
+    attachments = list(request.attachments)
+    if request.channel == Channel.PORTAL:
+        # The portal form refuses big files up front; here that is a programming error.
+        from supportdesk.tickets.attachments import check_attachments
+
+        check_attachments(attachments)
+    else:
+        # Nothing a customer sends is lost: the raw message keeps the file; the ticket
+        # says it was not stored.
+        for dropped in [a for a in attachments if is_too_large(a)]:
+            attachments.remove(dropped)
+            reasons.append(
+                f"attachment {clean_original_name(dropped.filename)} ({len(dropped.content):,} "
+                "bytes) is over the size limit and was not stored"
+            )
+
+    ticket = actions.open_ticket(
+        channel=request.channel,
+        queue=queue,
+        subject=request.subject,
+        body_text=request.body_text,
+        body_html=request.body_html,
+        account=account,
+        requester=contact,
+        requester_email=normalise_email(request.sender_email) if request.sender_email else (
+            contact.email if contact else ""
+        ),
+        requester_phone=request.sender_phone,
+        requester_name=request.sender_name or (contact.name if contact else ""),
+        requested_severity=request.requested_severity,
+        attachments=attachments,
+        opened_at=request.received_at or now,
+        actor=request.logged_by,
+        message_id=request.message_id,
+        source_ref=request.source_ref,
+        reasons=reasons,
+        now=now,
+    )
+    return IntakeResult(
+        action=Action.CREATED,
+        ticket=ticket,
+        account=account,
+        contact=contact,
+        queue=queue,
+        severity=ticket.severity,
+        first_response_due=ticket.first_response_due,
+        reasons=tuple(ticket.sla_reasons),
+        plan_channels=_plan_channels(ticket.sla_plan),
+        channel_allowed=ticket.sla_channel_allowed,
+    )

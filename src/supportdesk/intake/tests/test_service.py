@@ -1,0 +1,214 @@
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from supportdesk.accounts import actions as account_actions
+from supportdesk.accounts.testing import contact, make_agent, make_customer
+from supportdesk.intake.service import (
+    Action,
+    InboundAttachment,
+    InboundRequest,
+    identify_caller_by_phone,
+    identify_sender_by_email,
+    receive,
+)
+from supportdesk.tickets.models import Event, Message
+
+pytestmark = pytest.mark.django_db
+
+# Tuesday 2025-03-04 12:00 UTC = 09:00 in São Paulo.
+NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_time():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def acme():
+    return make_customer(
+        contacts=[("ana@acme.example", "Ana", True), ("bob@acme.example", "Bob", False)],
+        phones={"ana@acme.example": "+55 11 91234-5678"},
+    )
+
+
+def email(sender: str, subject: str = "Server down", **extra) -> InboundRequest:
+    return InboundRequest(channel="email", sender_email=sender, subject=subject, body_text="help", **extra)
+
+
+# --- email -----------------------------------------------------------------------------
+
+
+def test_it_files_mail_from_a_registered_domain_in_the_customer_queue(acme):
+    result = receive(email("ana@acme.example"))
+    assert result.action == Action.CREATED
+    assert (result.queue, result.account, result.contact) == ("customer", acme, contact("ana@acme.example"))
+    ticket = result.ticket
+    assert (ticket.channel, ticket.severity, ticket.status) == ("email", "medium", "new")
+    # Gold, Medium: 6 h on the 24x7 clock.
+    assert ticket.first_response_due == datetime(2025, 3, 4, 18, 0, tzinfo=UTC)
+    assert ticket.next_sla_at == ticket.first_response_due
+    assert (ticket.sla_target, ticket.sla_coverage, ticket.sla_terms_plan) == ("6 h", "24x7", "gold")
+    assert ticket.sla_policy_version
+    assert any("acme.example is registered on account Acme" in r for r in ticket.sla_reasons)
+
+
+def test_email_tickets_are_always_medium_whatever_was_asked(acme):
+    result = receive(email("ana@acme.example", requested_severity="high"))
+    assert result.severity == "medium"
+
+
+def test_it_routes_free_mail_to_unidentified_queue(acme):
+    result = receive(email("ana.acme@gmail.com"))
+    assert (result.queue, result.account, result.first_response_due) == ("unidentified", None, None)
+    assert any("free-mail" in r for r in result.reasons)
+
+
+def test_it_does_not_identify_a_subdomain_unless_the_account_allows_it(acme):
+    assert receive(email("x@eu.acme.example")).queue == "unidentified"
+    account_actions.update_account(account=acme, allow_subdomains=True)
+    result = receive(email("x@eu.acme.example"))
+    assert (result.queue, result.account) == ("customer", acme)
+    assert result.contact is None
+
+
+def test_it_does_not_identify_a_lookalike_domain(acme):
+    assert identify_sender_by_email("ana@acme.example.evil.test").account is None
+    assert identify_sender_by_email("ana@notacme.example").account is None
+
+
+def test_it_identifies_an_address_case_insensitively(acme):
+    found = identify_sender_by_email("ANA@Acme.Example")
+    assert (found.account, found.contact) == (acme, contact("ana@acme.example"))
+
+
+def test_mail_that_failed_authentication_goes_to_review_without_the_account(acme):
+    result = receive(email("ana@acme.example", authenticated=False))
+    assert (result.queue, result.account, result.first_response_due) == ("review", None, None)
+    assert any("failed sender authentication" in r for r in result.reasons)
+
+
+def test_review_reasons_of_the_channel_send_it_to_review_keeping_the_account(acme):
+    result = receive(email("ana@acme.example", review_reasons=["looks like an auto-reply"]))
+    assert (result.queue, result.account) == ("review", acme)
+    assert "looks like an auto-reply" in result.reasons
+
+
+def test_mail_through_a_channel_the_plan_lacks_is_kept_without_sla():
+    make_customer(slug="emp", name="Empresa", domains=["empresa.example"], plan="standard",
+                  starts=date(2025, 1, 1), contacts=[("ti@empresa.example", "TI", True)])
+    result = receive(email("ti@empresa.example"))
+    assert (result.action, result.queue, result.first_response_due) == ("created", "customer", None)
+    assert result.channel_allowed is False
+    assert result.plan_channels == ("portal",)
+    assert any("not in plan Support Standard" in r for r in result.reasons)
+
+
+def test_an_expired_account_gets_no_sla_but_its_ticket_is_accepted():
+    make_customer(plan="plus", starts=date(2024, 1, 1), ends=date(2025, 1, 1))
+    result = receive(email("ana@acme.example"))
+    assert (result.queue, result.first_response_due) == ("customer", None)
+    assert any("ended 2025-01-01" in r for r in result.reasons)
+
+
+def test_a_trial_account_gets_standard_terms_in_the_portal():
+    make_customer(plan="plus", status="trial", starts=date(2025, 1, 1))
+    result = receive(InboundRequest(channel="portal", contact=contact("ana@acme.example"),
+                                    subject="Question", requested_severity="high"))
+    # Support Standard: 1 business day on 12x5; opened 09:00 BRT Tuesday -> Wednesday 09:00 BRT.
+    assert result.first_response_due == datetime(2025, 3, 5, 12, 0, tzinfo=UTC)
+    assert result.ticket.sla_terms_plan == "standard"
+
+
+def test_the_sla_uses_the_plan_in_force_when_the_request_was_received(acme):
+    account_actions.record_subscription(
+        account=acme, plan="gold", status="suspended", starts=date(2025, 3, 4), ends=date(2027, 3, 1)
+    )
+    result = receive(email("ana@acme.example", received_at=datetime(2025, 3, 3, 12, 0, tzinfo=UTC)))
+    assert result.first_response_due == datetime(2025, 3, 3, 18, 0, tzinfo=UTC)
+    assert receive(email("ana@acme.example")).first_response_due is None
+
+
+# --- portal ----------------------------------------------------------------------------
+
+
+def test_a_point_of_contact_opens_a_ticket_with_the_severity_they_chose(acme):
+    result = receive(InboundRequest(channel="portal", contact=contact("ana@acme.example"),
+                                    subject="Down", body_text="all down", requested_severity="high"))
+    assert (result.action, result.severity, result.queue) == ("created", "high", "customer")
+    assert result.first_response_due == datetime(2025, 3, 4, 12, 30, tzinfo=UTC)  # Gold High: 30 min
+    assert result.ticket.requester == contact("ana@acme.example")
+    assert result.ticket.requester_email == "ana@acme.example"
+
+
+def test_a_contact_who_is_not_a_point_of_contact_is_refused_naming_the_points_of_contact(acme):
+    result = receive(InboundRequest(channel="portal", contact=contact("bob@acme.example"), subject="Hi"))
+    assert (result.action, result.ticket) == ("refused", None)
+    assert result.refusal == "Only Acme's points of contact can open tickets. Please ask Ana <ana@acme.example>."
+    assert not Message.objects.exists()
+
+
+def test_a_portal_request_without_a_severity_is_medium(acme):
+    result = receive(InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject="Hi"))
+    assert result.severity == "medium"
+
+
+def test_portal_attachments_over_the_limit_are_refused(acme, settings):
+    settings.SUPPORTDESK_MAX_ATTACHMENT_BYTES = 10
+    with pytest.raises(ValidationError, match="big.bin is 11 bytes; the limit is 10 bytes"):
+        receive(InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject="Hi",
+                               attachments=[InboundAttachment("big.bin", b"x" * 11)]))
+
+
+# --- hotline ---------------------------------------------------------------------------
+
+
+def test_a_call_from_a_known_number_opens_a_high_ticket_logged_by_the_specialist(acme):
+    sam = make_agent()
+    result = receive(InboundRequest(channel="hotline", sender_phone="(11) 91234-5678",
+                                    subject="Production down", logged_by=sam))
+    assert (result.severity, result.account, result.contact) == ("high", acme, contact("ana@acme.example"))
+    assert result.first_response_due == datetime(2025, 3, 4, 12, 30, tzinfo=UTC)
+    opened = Event.objects.get(ticket=result.ticket, kind="opened")
+    assert opened.actor == sam
+
+
+def test_a_call_from_an_unknown_number_is_unidentified(acme):
+    assert identify_caller_by_phone("+55 21 99999-0000").account is None
+    result = receive(InboundRequest(channel="hotline", sender_phone="+55 21 99999-0000", subject="?"))
+    assert (result.queue, result.first_response_due) == ("unidentified", None)
+
+
+# --- what is stored --------------------------------------------------------------------
+
+
+def test_it_keeps_the_message_sanitised_with_its_attachment_and_an_opening_event(acme, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    result = receive(email("ana@acme.example", body_html='<p onclick="x()">Hi<script>alert(1)</script></p>',
+                           attachments=[InboundAttachment("../../etc/passwd.txt", b"hello", "text/plain")]))
+    message = result.ticket.messages.get()
+    assert message.kind == "customer"
+    assert message.body_html == "<p>Hi</p>"
+    attachment = message.attachments.get()
+    assert attachment.original_name == "passwd.txt"
+    assert "passwd" not in attachment.file.name and attachment.file.name.endswith(".txt")
+    assert attachment.file.read() == b"hello"
+    assert attachment.sha256 == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    assert result.ticket.events.get().kind == "opened"
+
+
+def test_oversized_mail_attachments_are_not_stored_and_the_ticket_says_so(acme, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.SUPPORTDESK_MAX_ATTACHMENT_BYTES = 4
+    result = receive(email("ana@acme.example", attachments=[InboundAttachment("big.log", b"12345")]))
+    assert not result.ticket.messages.get().attachments.exists()
+    assert any("big.log (5 bytes) is over the size limit" in r for r in result.reasons)
+
+
+def test_tickets_get_consecutive_numbers(acme):
+    numbers = [receive(email("ana@acme.example")).ticket.number for _ in range(3)]
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]

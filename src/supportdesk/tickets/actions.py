@@ -1,0 +1,617 @@
+"""The one write path for tickets.
+
+Every action: one transaction, the ticket row locked (`select_for_update`), the change
+written, an `Event` recorded, notifications scheduled for after the commit. Each reads
+the time once (`now`, injectable) and uses that instant throughout. Views, API
+handlers, channels and commands never save a ticket themselves.
+
+Actions that change a ticket return the updated ticket; message actions return the
+message (whose `.ticket` is the updated ticket). The instance passed in is not updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from supportdesk import clock
+from supportdesk.accounts.models import Account, Contact, User
+from supportdesk.tickets import notify
+from supportdesk.tickets.attachments import NewAttachment, store_attachments
+from supportdesk.tickets.decisions import decide_ticket_sla, ticket_snapshot
+from supportdesk.tickets.models import (
+    Event,
+    Message,
+    Queue,
+    Severity,
+    Status,
+    Ticket,
+    TicketSequence,
+)
+
+SUBJECT_MAX = Ticket._meta.get_field("subject").max_length or 300
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def sanitise_html(html: str) -> str:
+    """HTML safe to show to a specialist: nh3's allow-list, links made rel=noopener."""
+    return nh3.clean(html) if html else ""
+
+
+def _next_number() -> int:
+    """Take the next ticket number (the counter row stays locked until commit)."""
+    table = connection.ops.quote_name(TicketSequence._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:
+            # The counter row is missing (a flushed test database): restart it after
+            # the highest number in use, then take a number as usual.
+            highest = Ticket.objects.order_by("-number").values_list("number", flat=True).first()
+            TicketSequence.objects.get_or_create(id=1, defaults={"last": highest or 0})
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    return int(row[0])
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _record(
+    ticket: Ticket,
+    kind: str,
+    *,
+    at: datetime,
+    actor: User | None,
+    actor_label: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> Event:
+    return Event.objects.create(
+        ticket=ticket,
+        kind=kind,
+        at=at,
+        actor=actor,
+        actor_label=actor_label,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _schedule(
+    ticket: Ticket,
+    kind: str,
+    *,
+    at: datetime,
+    actor: User | None,
+    message: Message | None = None,
+    **details: Any,
+) -> None:
+    notify.schedule(
+        notify.TicketChange(
+            kind=kind,
+            ticket_id=ticket.pk,
+            number=ticket.number,
+            at=at,
+            actor_id=actor.pk if actor is not None else None,
+            message_id=message.pk if message is not None else None,
+            details=details,
+        )
+    )
+
+
+def _check_agent(user: User | None, *, field: str) -> None:
+    if user is None or not user.is_active or not user.is_agent:
+        who = user.email if user is not None else "nobody"
+        raise ValidationError({field: f"{who} is not an active specialist or supervisor"})
+
+
+def _check_severity(severity: str) -> str:
+    if severity not in Severity.values:
+        raise ValidationError(
+            {"severity": f"{severity!r} is not a severity ({', '.join(Severity.values)})"}
+        )
+    return severity
+
+
+def _add_message(
+    ticket: Ticket,
+    *,
+    kind: str,
+    at: datetime,
+    body_text: str,
+    body_html: str,
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    author_email: str = "",
+    author_name: str = "",
+    attachments: Sequence[NewAttachment] = (),
+    message_id: str | None = None,
+    source_ref: str | None = None,
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author_user=author_user,
+        author_contact=author_contact,
+        author_email=author_email,
+        author_name=author_name,
+        body_text=body_text,
+        body_html=sanitise_html(body_html),
+        created_at=at,
+        message_id=message_id,
+        source_ref=source_ref,
+    )
+    if attachments:
+        store_attachments(message, tuple(attachments))
+    return message
+
+
+# --- opening ---------------------------------------------------------------------------
+
+
+def open_ticket(
+    *,
+    channel: str,
+    queue: str,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    account: Account | None = None,
+    requester: Contact | None = None,
+    requester_email: str = "",
+    requester_phone: str = "",
+    requester_name: str = "",
+    requested_severity: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    opened_at: datetime | None = None,
+    actor: User | None = None,
+    actor_label: str = "",
+    message_id: str | None = None,
+    source_ref: str | None = None,
+    reasons: Sequence[str] = (),
+    sla_account: Account | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket with its first customer message and its frozen SLA decision.
+
+    The SLA is decided by the policy for `sla_account` (default: `account`) with its
+    effective plan and status at `opened_at` (default: now); `reasons` (how the request
+    was identified and routed) are recorded before the policy's own reasons.
+    Channels call this through `supportdesk.intake.service.receive`, not directly.
+    """
+    now = now or clock.now()
+    opened_at = opened_at or now
+    if queue not in Queue.values:
+        raise ValidationError({"queue": f"{queue!r} is not a queue"})
+    if requested_severity is not None:
+        _check_severity(requested_severity)
+    sla = decide_ticket_sla(
+        account=sla_account if sla_account is not None else account,
+        severity=requested_severity,
+        channel=channel,
+        opened_at=opened_at,
+    )
+    subject = " ".join((subject or "").split())[:SUBJECT_MAX] or "(no subject)"
+    with transaction.atomic():
+        ticket = Ticket(
+            number=_next_number(),
+            account=account,
+            requester=requester,
+            requester_email=requester_email,
+            requester_phone=requester_phone,
+            requester_name=requester_name,
+            queue=queue,
+            channel=channel,
+            status=Status.NEW,
+            subject=subject,
+            opened_at=opened_at,
+            updated_at=now,
+        )
+        sla.apply_to(ticket)
+        ticket.sla_reasons = [*reasons, *sla.sla_reasons]
+        ticket.save(force_insert=True)
+        message = _add_message(
+            ticket,
+            kind=Message.Kind.CUSTOMER,
+            at=opened_at,
+            body_text=body_text,
+            body_html=body_html,
+            author_user=actor,
+            author_contact=requester,
+            author_email=requester_email,
+            author_name=requester_name,
+            attachments=attachments,
+            message_id=message_id,
+            source_ref=source_ref,
+        )
+        _record(
+            ticket,
+            "opened",
+            at=now,
+            actor=actor,
+            actor_label=actor_label or f"{channel} intake",
+            after={
+                "number": ticket.number,
+                "queue": queue,
+                "channel": channel,
+                "account": account.slug if account is not None else None,
+                "requested_severity": requested_severity,
+                **sla.snapshot(),
+                "sla_reasons": ticket.sla_reasons,
+            },
+        )
+        _schedule(ticket, "opened", at=now, actor=actor, message=message)
+    return ticket
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+def add_customer_message(
+    *,
+    ticket: Ticket,
+    body_text: str,
+    body_html: str = "",
+    author_contact: Contact | None = None,
+    author_user: User | None = None,
+    author_email: str = "",
+    author_name: str = "",
+    attachments: Sequence[NewAttachment] = (),
+    message_id: str | None = None,
+    source_ref: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A message from the customer on an existing ticket.
+
+    A ticket waiting for the customer (pending) or solved goes back to open; a closed
+    ticket stays closed (the channel decides whether to open a new one instead).
+    Customer messages never stop the SLA clock.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        message = _add_message(
+            ticket,
+            kind=Message.Kind.CUSTOMER,
+            at=now,
+            body_text=body_text,
+            body_html=body_html,
+            author_user=author_user,
+            author_contact=author_contact,
+            author_email=author_email,
+            author_name=author_name,
+            attachments=attachments,
+            message_id=message_id,
+            source_ref=source_ref,
+        )
+        before_status = ticket.status
+        if ticket.status in (Status.PENDING, Status.SOLVED):
+            ticket.status = Status.OPEN
+        ticket.updated_at = now
+        ticket.save(update_fields=["status", "updated_at"])
+        _record(
+            ticket,
+            "customer_message",
+            at=now,
+            actor=author_user,
+            actor_label=author_email or (author_contact.email if author_contact else ""),
+            before={"status": before_status} if before_status != ticket.status else None,
+            after={"message": message.pk, "status": ticket.status},
+        )
+        _schedule(ticket, "customer_message", at=now, actor=author_user, message=message)
+    message.ticket = ticket
+    return message
+
+
+def add_public_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str,
+    body_html: str = "",
+    attachments: Sequence[NewAttachment] = (),
+    status: str | None = None,
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A specialist's reply the customer sees.
+
+    The first one records the first response and whether it met the SLA (replied at or
+    before the due time; None when the ticket had no SLA). `status` sets the ticket's
+    status with the reply (e.g. pending); by default a new ticket becomes open.
+    """
+    now = now or clock.now()
+    _check_agent(author, field="author")
+    if not body_text.strip() and not body_html.strip():
+        raise ValidationError({"body_text": "a reply needs a text"})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == Status.CLOSED:
+            raise ValidationError({"ticket": f"ticket #{ticket.number} is closed"})
+        message = _add_message(
+            ticket,
+            kind=Message.Kind.REPLY,
+            at=now,
+            body_text=body_text,
+            body_html=body_html,
+            author_user=author,
+            author_email=author.email,
+            author_name=author.name,
+            attachments=attachments,
+            message_id=message_id,
+        )
+        before = {"status": ticket.status}
+        after: dict[str, Any] = {"message": message.pk}
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+            due = ticket.first_response_due
+            ticket.first_response_met = None if due is None else now <= due
+            ticket.next_sla_at = None
+            after["first_responded_at"] = now.isoformat()
+            after["first_response_met"] = ticket.first_response_met
+        new_status = status or (Status.OPEN if ticket.status == Status.NEW else ticket.status)
+        if new_status == Status.NEW or new_status not in Status.values:
+            raise ValidationError({"status": f"a reply cannot set status {new_status!r}"})
+        ticket.status = new_status
+        after["status"] = new_status
+        ticket.updated_at = now
+        ticket.save(
+            update_fields=[
+                "first_responded_at",
+                "first_response_met",
+                "next_sla_at",
+                "status",
+                "updated_at",
+            ]
+        )
+        _record(ticket, "public_reply", at=now, actor=author, before=before, after=after)
+        _schedule(ticket, "public_reply", at=now, actor=author, message=message)
+    message.ticket = ticket
+    return message
+
+
+def add_internal_note(
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str,
+    body_html: str = "",
+    attachments: Sequence[NewAttachment] = (),
+    now: datetime | None = None,
+) -> Message:
+    """A note only the team sees; it does not count as a response."""
+    now = now or clock.now()
+    _check_agent(author, field="author")
+    if not body_text.strip() and not body_html.strip():
+        raise ValidationError({"body_text": "a note needs a text"})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        message = _add_message(
+            ticket,
+            kind=Message.Kind.NOTE,
+            at=now,
+            body_text=body_text,
+            body_html=body_html,
+            author_user=author,
+            author_email=author.email,
+            author_name=author.name,
+            attachments=attachments,
+        )
+        ticket.updated_at = now
+        ticket.save(update_fields=["updated_at"])
+        _record(ticket, "internal_note", at=now, actor=author, after={"message": message.pk})
+        _schedule(ticket, "internal_note", at=now, actor=author, message=message)
+    message.ticket = ticket
+    return message
+
+
+def add_system_message(
+    *, ticket: Ticket, body_text: str, message_id: str | None = None, now: datetime | None = None
+) -> Message:
+    """A message written by the product (e.g. the acknowledgement that was sent)."""
+    now = now or clock.now()
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        message = _add_message(
+            ticket,
+            kind=Message.Kind.SYSTEM,
+            at=now,
+            body_text=body_text,
+            body_html="",
+            message_id=message_id,
+        )
+        _record(ticket, "system_message", at=now, actor=None, actor_label="supportdesk",
+                after={"message": message.pk})
+    message.ticket = ticket
+    return message
+
+
+# --- changes ---------------------------------------------------------------------------
+
+
+def change_severity(
+    *,
+    ticket: Ticket,
+    severity: str,
+    reason: str,
+    actor: User,
+    now: datetime | None = None,
+) -> Ticket:
+    """Change the severity; a reason is required and recorded.
+
+    Before the first response the SLA is decided again as of the opening time (so the
+    due time is what it would have been had the ticket been opened with this severity).
+    After the first response only the severity changes: the SLA it was held to stays.
+    """
+    now = now or clock.now()
+    _check_agent(actor, field="actor")
+    _check_severity(severity)
+    if not reason.strip():
+        raise ValidationError({"reason": "say why the severity changes"})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.severity == severity:
+            return ticket
+        before = ticket_snapshot(ticket)
+        if ticket.first_responded_at is None:
+            sla = decide_ticket_sla(
+                account=ticket.account,
+                severity=severity,
+                channel=ticket.channel,
+                opened_at=ticket.opened_at,
+                severity_set_by_specialist=True,
+            )
+            sla.apply_to(ticket)
+        ticket.severity = severity
+        ticket.updated_at = now
+        ticket.save()
+        _record(
+            ticket,
+            "severity_changed",
+            at=now,
+            actor=actor,
+            before=before,
+            after=ticket_snapshot(ticket),
+            reason=reason.strip(),
+        )
+        _schedule(ticket, "severity_changed", at=now, actor=actor)
+    return ticket
+
+
+def assign(
+    *, ticket: Ticket, assignee: User | None, actor: User, now: datetime | None = None
+) -> Ticket:
+    """Give the ticket to a specialist (or take it back with None)."""
+    now = now or clock.now()
+    _check_agent(actor, field="actor")
+    if assignee is not None:
+        _check_agent(assignee, field="assignee")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.assignee_id == (assignee.pk if assignee else None):
+            return ticket
+        before = {"assignee": ticket.assignee.email if ticket.assignee else None}
+        ticket.assignee = assignee
+        ticket.updated_at = now
+        ticket.save(update_fields=["assignee", "updated_at"])
+        _record(
+            ticket,
+            "assigned",
+            at=now,
+            actor=actor,
+            before=before,
+            after={"assignee": assignee.email if assignee else None},
+        )
+        _schedule(ticket, "assigned", at=now, actor=actor)
+    return ticket
+
+
+def change_status(
+    *, ticket: Ticket, status: str, actor: User, reason: str = "", now: datetime | None = None
+) -> Ticket:
+    """Move the ticket to open, pending, solved or closed. Closed is final."""
+    now = now or clock.now()
+    _check_agent(actor, field="actor")
+    if status not in Status.values or status == Status.NEW:
+        allowed = ", ".join(s for s in Status.values if s != Status.NEW)
+        raise ValidationError({"status": f"{status!r} is not a status a ticket can move to ({allowed})"})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == status:
+            return ticket
+        if ticket.status == Status.CLOSED:
+            raise ValidationError({"status": f"ticket #{ticket.number} is closed"})
+        before = {"status": ticket.status}
+        ticket.status = status
+        ticket.updated_at = now
+        ticket.save(update_fields=["status", "updated_at"])
+        _record(
+            ticket,
+            "status_changed",
+            at=now,
+            actor=actor,
+            before=before,
+            after={"status": status},
+            reason=reason.strip(),
+        )
+        _schedule(ticket, "status_changed", at=now, actor=actor)
+    return ticket
+
+
+def move_to_account(
+    *,
+    ticket: Ticket,
+    account: Account,
+    actor: User,
+    requester: Contact | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """File an unidentified or review ticket under a customer account.
+
+    The SLA is decided again as of the opening time with the account's plan and status
+    then; a first response already given is measured against the new due time.
+    """
+    now = now or clock.now()
+    _check_agent(actor, field="actor")
+    if requester is not None and requester.account_id != account.pk:
+        raise ValidationError({"requester": f"{requester.email} is not a contact of {account.name}"})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.queue not in (Queue.UNIDENTIFIED, Queue.REVIEW):
+            raise ValidationError(
+                {"ticket": f"ticket #{ticket.number} is already in the customer queue"}
+            )
+        if requester is None and ticket.requester_email:
+            requester = Contact.objects.filter(
+                account=account, email=ticket.requester_email.lower(), is_active=True
+            ).first()
+        before = {
+            "queue": ticket.queue,
+            "account": ticket.account.slug if ticket.account else None,
+            **ticket_snapshot(ticket),
+        }
+        sla = decide_ticket_sla(
+            account=account,
+            severity=ticket.severity,
+            channel=ticket.channel,
+            opened_at=ticket.opened_at,
+        )
+        ticket.account = account
+        ticket.requester = requester
+        ticket.queue = Queue.CUSTOMER
+        sla.apply_to(ticket)
+        if ticket.first_responded_at is not None:
+            due = ticket.first_response_due
+            ticket.first_response_met = None if due is None else ticket.first_responded_at <= due
+        ticket.updated_at = now
+        ticket.save()
+        _record(
+            ticket,
+            "moved_to_account",
+            at=now,
+            actor=actor,
+            before=before,
+            after={
+                "queue": ticket.queue,
+                "account": account.slug,
+                "requester": requester.email if requester else None,
+                **ticket_snapshot(ticket),
+                "sla_reasons": ticket.sla_reasons,
+            },
+            reason=reason.strip(),
+        )
+        _schedule(ticket, "moved_to_account", at=now, actor=actor)
+    return ticket
