@@ -101,7 +101,7 @@ def _threading(in_reply_to: str | None, references: Iterable[str]) -> dict[str, 
 
 def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str]:
     """(text, html) of `<template>.txt` and, when it exists, `<template>.html`."""
-    text = render_to_string(f"{template}.txt", dict(context))
+    text = render_to_string(f"{template}.txt", dict(context)).strip() + "\n"
     try:
         html = render_to_string(f"{template}.html", dict(context))
     except TemplateDoesNotExist:
@@ -183,7 +183,7 @@ def send_public_reply(message: Any, *, language: str | None = None, now: datetim
             "author_name": author_name,
             "portal_url": _portal_url(ticket),
         }
-        text = render_to_string("outbound/reply.txt", context)
+        text = render_to_string("outbound/reply.txt", context).strip() + "\n"
         html = render_to_string("outbound/reply.html", {**context, "body_html": message.body_html}) if message.body_html else ""
     headers = _threading(
         selectors.latest_customer_message_id(ticket.pk),
