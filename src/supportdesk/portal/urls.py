@@ -9,5 +9,4 @@ urlpatterns = [
     path("new/", views.new_ticket, name="new_ticket"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
-    path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import SESSION_KEY as AUTH_SESSION_KEY
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -84,16 +85,21 @@ class SignedInPersonMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.contact = None  # type: ignore[attr-defined]
         user = request.user
+        if not user.is_authenticated and AUTH_SESSION_KEY in request.session:
+            # The session names someone who may no longer sign in (deactivated): end it.
+            request.session.flush()
         if user.is_authenticated and user.is_customer:  # type: ignore[union-attr]
-            from supportdesk.accounts.models import Contact
+            from supportdesk.accounts.models import Contact, User
 
             contact = (
-                Contact.objects.select_related("account")
+                Contact.objects.select_related("account", "account__account_manager")
                 .filter(user=user, is_active=True)
                 .first()
             )
             if contact is None:
                 logout(request)
                 return redirect("web:signin")
+            # Prime user.contact so access getters (accounts.access.contact_of) reuse it.
+            User.contact.related.set_cached_value(user._wrapped, contact)
             request.contact = contact  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -19,6 +19,9 @@ class SignInFailure(models.Model):
     ip = models.CharField(max_length=45, db_index=True)
     at = models.DateTimeField(default=clock.now, db_index=True)
 
+    def __str__(self) -> str:
+        return f"failed sign-in for {self.email} from {self.ip} at {self.at.isoformat()}"
+
 
 class Preference(models.Model):
     """What a signed-in person chose for how pages are shown to them."""
@@ -28,3 +31,6 @@ class Preference(models.Model):
     )
     # An IANA zone name, e.g. "America/Sao_Paulo"; empty = follow the browser.
     time_zone = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.time_zone or 'browser time zone'}"

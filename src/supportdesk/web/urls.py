@@ -17,5 +17,6 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("invitation/<uidb64>/<token>/", views.invitation, name="invitation"),
+    path("attachments/<int:attachment_id>/<str:name>", views.attachment, name="attachment"),
     path("password/done/", views.password_reset_complete, name="password_reset_complete"),
 ]

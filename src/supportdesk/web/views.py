@@ -130,3 +130,23 @@ invitation = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="web/password_reset_complete.html"
 )
+
+
+def attachment(request: HttpRequest, attachment_id: int, name: str) -> HttpResponse:
+    """A ticket's file, always as a download, only to those who may see the ticket
+    (and, for customers, never a file of an internal note): 404 for everyone else."""
+    from django.http import FileResponse
+
+    from supportdesk.tickets.access import get_attachment_for_user
+
+    found = get_attachment_for_user(request.user, attachment_id=attachment_id)
+    response = FileResponse(
+        found.file.open("rb"),
+        as_attachment=True,
+        filename=found.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -71,3 +71,47 @@ def duration(delta: timedelta | None) -> str:
     if delta < timedelta(0):
         return _("%(t)s overdue") % {"t": text}
     return text
+
+
+@register.filter
+def status_label(value: str) -> str:
+    from supportdesk.web.present import STATUS_LABELS
+
+    return str(STATUS_LABELS.get(value, value))
+
+
+@register.filter
+def agent_status_label(value: str) -> str:
+    from supportdesk.web.present import AGENT_STATUS_LABELS
+
+    return str(AGENT_STATUS_LABELS.get(value, value))
+
+
+@register.filter
+def severity_label(value: str) -> str:
+    from supportdesk.web.present import SEVERITY_LABELS
+
+    return str(SEVERITY_LABELS.get(value, value))
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    from supportdesk.web.present import CHANNEL_LABELS
+
+    return str(CHANNEL_LABELS.get(value, value))
+
+
+@register.filter
+def queue_label(value: str) -> str:
+    from supportdesk.web.present import QUEUE_LABELS
+
+    return str(QUEUE_LABELS.get(value, value))
+
+
+@register.filter
+def filesize(value: int) -> str:
+    if value < 1024:
+        return f"{value} B"
+    if value < 1024 * 1024:
+        return f"{value / 1024:.0f} KB"
+    return f"{value / 1024 / 1024:.1f} MB"
