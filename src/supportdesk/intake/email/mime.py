@@ -60,6 +60,8 @@ class ParsedMail:
     # Why the mail needs a person's eye before anything else (caps hit, ambiguity...).
     problems: list[str] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
+    # Our control headers as received (name, value): only a verifying reader may use them.
+    control_headers: list[tuple[str, str]] = field(default_factory=list)
     date: str = ""
 
     @property
@@ -72,13 +74,15 @@ class ParsedMail:
         return seen
 
 
-def _header_map(msg: Message, charset: str | None) -> tuple[dict[str, list[str]], list[str]]:
+def _header_map(
+    msg: Message, charset: str | None
+) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
     headers: dict[str, list[str]] = {}
-    ignored: list[str] = []
+    ignored: list[tuple[str, str]] = []
     for name, value in msg._headers[:MAX_HEADERS]:  # type: ignore[attr-defined]
         key = name.strip().lower()
         if key.startswith(CONTROL_HEADER_PREFIX):
-            ignored.append(name)
+            ignored.append((name, to_text(value)[:1000]))
             continue
         headers.setdefault(key, []).append(to_text(value, charset))
     return headers, ignored
@@ -313,6 +317,7 @@ def parse_mail(
         automatic=automatic,
         authentication=auth,
         problems=problems,
-        ignored_headers=ignored,
+        ignored_headers=[name for name, _ in ignored],
+        control_headers=ignored,
         date=header_text(headers["date"][0]) if "date" in headers else "",
     )

@@ -1,0 +1,354 @@
+"""From a stored raw mail to a ticket: threading, the intake service, the acknowledgement.
+
+`process_mail` runs once per stored row. The ticket change, the acknowledgement row and
+the row's outcome commit in ONE transaction, claimed with a conditional UPDATE on the
+row's status, so a mail is never processed twice, even by two processes at once, and a
+crash in between leaves the row `stored` to be processed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from supportdesk import clock
+from supportdesk.intake.email import automatic
+from supportdesk.intake.email.mime import ParsedMail, parse_mail
+from supportdesk.intake.email.models import InboundMail
+from supportdesk.intake.email.threading import find_thread
+from supportdesk.intake.service import (
+    Identification,
+    InboundAttachment,
+    InboundRequest,
+    IntakeResult,
+    identify_sender_by_email,
+    receive,
+)
+from supportdesk.tickets import actions
+from supportdesk.tickets.models import Channel, Queue, Ticket
+
+logger = logging.getLogger(__name__)
+
+Action = InboundMail.Action
+
+
+@dataclass
+class Outcome:
+    """What became of one inbound mail: the `ingest-email` JSON line."""
+
+    inbound_id: int
+    message_id: str
+    action: str
+    ticket: int | None = None
+    account: str | None = None
+    queue: str | None = None
+    severity: str | None = None
+    first_response_due: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    acknowledged: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id or None,
+            "action": self.action,
+            "ticket": self.ticket,
+            "account": self.account,
+            "queue": self.queue,
+            "severity": self.severity,
+            "first_response_due": self.first_response_due,
+            "reasons": self.reasons,
+            "acknowledged": self.acknowledged,
+            "inbound_id": self.inbound_id,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(clock.now().tzinfo).isoformat().replace("+00:00", "Z")
+
+
+def _canonical_id(message_id: str) -> str | None:
+    return f"<{message_id.lower()}>" if message_id else None
+
+
+def own_addresses() -> tuple[str, ...]:
+    from email.utils import parseaddr
+
+    return tuple(
+        {parseaddr(a)[1].lower() for a in (settings.SUPPORTDESK_SUPPORT_ADDRESS, settings.DEFAULT_FROM_EMAIL) if a}
+    )
+
+
+def parse_stored(row: InboundMail) -> ParsedMail:
+    envelope = row.envelope_sender if row.route in ("smtp", "lmtp") else None
+    return parse_mail(
+        bytes(row.raw),
+        authserv_id=settings.SUPPORTDESK_MTA_AUTHSERV_ID,
+        own_addresses=own_addresses(),
+        envelope_sender=envelope,
+    )
+
+
+def _is_our_own(parsed: ParsedMail) -> bool:
+    from supportdesk.outbound.headers import is_our_own_mail
+
+    if not parsed.control_headers or not parsed.message_id:
+        return False
+    return is_our_own_mail([("Message-ID", f"<{parsed.message_id}>"), *parsed.control_headers])
+
+
+def _authenticated(parsed: ParsedMail, identification: Identification) -> bool | None:
+    """What the intake service is told: None = domain alone decides (no authserv-id set,
+    or the domain claims no customer), True = DMARC vouches, False = a customer domain
+    claimed without our MTA's DMARC pass."""
+    status = parsed.authentication.status
+    if status == "not_configured":
+        return None
+    if parsed.authentication.passed:
+        return True
+    return False if identification.identified else None
+
+
+def _attachments(parsed: ParsedMail) -> list[InboundAttachment]:
+    return [
+        InboundAttachment(filename=a.filename, content=a.data, content_type=a.content_type)
+        for a in parsed.attachments
+    ]
+
+
+def _outcome_of(row: InboundMail, parsed_id: str, action: str, result: IntakeResult | None,
+                ticket: Ticket | None, reasons: list[str]) -> Outcome:
+    if result is not None:
+        return Outcome(
+            inbound_id=row.pk,
+            message_id=parsed_id,
+            action=action,
+            ticket=result.ticket.number if result.ticket else None,
+            account=result.account.slug if result.account else None,
+            queue=result.queue,
+            severity=result.severity,
+            first_response_due=_iso(result.first_response_due),
+            reasons=reasons,
+        )
+    return Outcome(
+        inbound_id=row.pk,
+        message_id=parsed_id,
+        action=action,
+        ticket=ticket.number if ticket else None,
+        account=ticket.account.slug if ticket and ticket.account_id else None,
+        queue=ticket.queue if ticket else None,
+        severity=ticket.severity if ticket else None,
+        first_response_due=_iso(ticket.first_response_due) if ticket else None,
+        reasons=reasons,
+    )
+
+
+def _claim(row: InboundMail, now: datetime, **fields: Any) -> bool:
+    """Mark the row processed, only if nobody did yet (inside the caller's transaction)."""
+    claimed = InboundMail.objects.filter(pk=row.pk, status=InboundMail.Status.STORED).update(
+        status=InboundMail.Status.PROCESSED, processed_at=now, **fields
+    )
+    return claimed == 1
+
+
+def _already_done(row: InboundMail) -> Outcome:
+    row.refresh_from_db()
+    ticket = Ticket.objects.select_related("account").filter(pk=row.ticket_id).first()
+    return _outcome_of(row, row.message_id, row.action or Action.DUPLICATE, None, ticket,
+                       [*row.reasons, "already processed"])
+
+
+def process_mail(row: InboundMail, *, now: datetime | None = None) -> Outcome:
+    """Process one stored mail (idempotent: a processed row reports its outcome)."""
+    now = now or clock.now()
+    if row.status != InboundMail.Status.STORED:
+        return _already_done(row)
+    try:
+        return _process(row, now)
+    except Exception as exc:  # never lose the mail: file it for review with the error
+        logger.exception("processing inbound mail %s failed", row.pk)
+        return _file_unprocessable(row, now, exc)
+
+
+def _process(row: InboundMail, now: datetime) -> Outcome:
+    if row.duplicate_of_id is not None:
+        return _duplicate(row, now)
+    parsed = parse_stored(row)
+    meta = {
+        "message_id": parsed.message_id[:998],
+        "sender": (parsed.sender.address or "")[:254],
+        "subject": parsed.subject[:300],
+    }
+    reasons: list[str] = []
+    kind = parsed.automatic
+    if not kind.kind and _is_our_own(parsed):
+        kind = automatic.Automatic(automatic.LOOP, ("our own mail came back (verified loop header)",))
+    if kind.kind:
+        reasons.append(f"automatic mail ({kind.kind}): " + "; ".join(kind.reasons))
+    if parsed.ignored_headers:
+        reasons.append("ignored control headers from outside: " + ", ".join(parsed.ignored_headers))
+
+    if kind.kind in (automatic.BOUNCE, automatic.FEEDBACK_REPORT,
+                     automatic.DISPOSITION_NOTIFICATION, automatic.LOOP):
+        return _ignore(row, now, meta, parsed, reasons)
+
+    identification = (
+        identify_sender_by_email(parsed.sender.address) if parsed.sender.address else
+        Identification(None, None, ())
+    )
+    authenticated = _authenticated(parsed, identification)
+    if authenticated is False:
+        reasons.append(f"sender not authenticated: {parsed.authentication.reason}")
+
+    with transaction.atomic():
+        thread = find_thread(parsed, identification=identification, authenticated=authenticated)
+        reasons.extend(thread.reasons)
+        if thread.ticket is not None and not thread.closed:
+            return _append(row, now, meta, parsed, thread.ticket, reasons)
+        if kind.kind == automatic.AUTO_REPLY:
+            if not _claim(row, now, action=Action.IGNORED, reasons=reasons, **meta):
+                transaction.set_rollback(True)
+                return _already_done(row)
+            return _outcome_of(row, parsed.message_id, Action.IGNORED, None, None, reasons)
+        return _create(row, now, meta, parsed, identification, authenticated, thread, reasons)
+
+
+def _ignore(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
+            reasons: list[str]) -> Outcome:
+    with transaction.atomic():
+        if not _claim(row, now, action=Action.IGNORED, reasons=reasons, **meta):
+            return _already_done(row)
+    return _outcome_of(row, parsed.message_id, Action.IGNORED, None, None, reasons)
+
+
+def _append(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
+            ticket: Ticket, reasons: list[str]) -> Outcome:
+    if not _claim(row, now, action=Action.APPENDED, ticket=ticket, reasons=reasons, **meta):
+        transaction.set_rollback(True)
+        return _already_done(row)
+    actions.add_customer_message(
+        ticket=ticket,
+        body_text=parsed.text,
+        body_html=parsed.html,
+        author_contact=None,
+        author_email=parsed.sender.address or "",
+        author_name=parsed.sender.name[:200],
+        attachments=_attachments(parsed),
+        message_id=_canonical_id(parsed.message_id),
+        source_ref=f"inbound-mail:{row.pk}",
+        now=now,
+    )
+    ticket.refresh_from_db()
+    return _outcome_of(row, parsed.message_id, Action.APPENDED, None, ticket, reasons)
+
+
+def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
+            identification: Identification, authenticated: bool | None, thread: Any,
+            reasons: list[str]) -> Outcome:
+    from supportdesk.outbound.tags import TAG_PATTERN
+
+    review_reasons = list(parsed.problems)
+    request = InboundRequest(
+        channel=Channel.EMAIL,
+        # A tag of another ticket is dropped: this ticket has its own.
+        subject=" ".join(TAG_PATTERN.sub("", parsed.subject).split()),
+        body_text=parsed.text,
+        body_html=parsed.html,
+        sender_email=parsed.sender.address or "",
+        sender_name=parsed.sender.name[:200],
+        attachments=_attachments(parsed),
+        received_at=row.received_at,
+        authenticated=authenticated,
+        review_reasons=review_reasons,
+        message_id=_canonical_id(parsed.message_id),
+        source_ref=f"inbound-mail:{row.pk}",
+    )
+    result = receive(request, now=now)
+    ticket = result.ticket
+    action = Action.REVIEW if result.queue == Queue.REVIEW else Action.CREATED
+    all_reasons = [*reasons, *result.reasons]
+    if thread.closed and ticket is not None and thread.ticket is not None:
+        note = f"follow-up to closed ticket #{thread.ticket.number}"
+        all_reasons.append(note)
+        actions.add_system_message(ticket=ticket, body_text=f"This is a {note}.", now=now)
+    if not _claim(row, now, action=action, ticket=ticket, reasons=all_reasons, **meta):
+        transaction.set_rollback(True)
+        return _already_done(row)
+    outcome = _outcome_of(row, parsed.message_id, action, result, None, all_reasons)
+    if ticket is not None and _may_acknowledge(parsed, result, authenticated):
+        from supportdesk.outbound.services import send_acknowledgement
+
+        sent = send_acknowledgement(
+            ticket,
+            to=parsed.sender.address or "",
+            in_reply_to=_canonical_id(parsed.message_id),
+            references=[f"<{m}>" for m in parsed.references],
+            now=now,
+        )
+        outcome.acknowledged = sent is not None
+    return outcome
+
+
+def _may_acknowledge(parsed: ParsedMail, result: IntakeResult, authenticated: bool | None) -> bool:
+    """No acknowledgement to machines, to noreply senders, to mail filed for review
+    (unauthenticated or ambiguous: an acknowledgement would quote it to a stranger)."""
+    return (
+        parsed.automatic.acknowledge
+        and bool(parsed.sender.address)
+        and authenticated is not False
+        and result.queue != Queue.REVIEW
+    )
+
+
+def _duplicate(row: InboundMail, now: datetime) -> Outcome:
+    first = InboundMail.objects.filter(pk=row.duplicate_of_id).first()
+    if first is not None and first.status == InboundMail.Status.STORED:
+        process_mail(first, now=now)  # the first delivery decides; then this follows it
+        first.refresh_from_db()
+    ticket = (
+        Ticket.objects.select_related("account").filter(pk=first.ticket_id).first()
+        if first is not None and first.ticket_id else None
+    )
+    reasons = [f"same content as inbound mail {row.duplicate_of_id}, delivered before"]
+    meta = {"message_id": first.message_id if first else "", "sender": first.sender if first else "",
+            "subject": first.subject if first else ""}
+    with transaction.atomic():
+        if not _claim(row, now, action=Action.DUPLICATE, ticket=ticket, reasons=reasons, **meta):
+            return _already_done(row)
+    return _outcome_of(row, meta["message_id"], Action.DUPLICATE, None, ticket, reasons)
+
+
+def _file_unprocessable(row: InboundMail, now: datetime, exc: Exception) -> Outcome:
+    """A mail we could not process still reaches a person: a review ticket with the error."""
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    reasons = [f"the mail could not be processed ({error}); the raw message is stored"]
+    try:
+        with transaction.atomic():
+            result = receive(
+                InboundRequest(
+                    channel=Channel.EMAIL,
+                    subject=f"Unprocessable inbound mail {row.pk}",
+                    body_text=reasons[0],
+                    review_reasons=reasons,
+                    received_at=row.received_at,
+                    source_ref=f"inbound-mail:{row.pk}",
+                ),
+                now=now,
+            )
+            if not _claim(row, now, action=Action.REVIEW, ticket=result.ticket, reasons=reasons,
+                          error=error):
+                transaction.set_rollback(True)
+                return _already_done(row)
+        return _outcome_of(row, "", Action.REVIEW, result, None, reasons)
+    except Exception as second:  # the database itself is failing: leave the row visible
+        logger.exception("filing inbound mail %s for review failed", row.pk)
+        InboundMail.objects.filter(pk=row.pk).update(
+            status=InboundMail.Status.FAILED, error=f"{error}; then {type(second).__name__}: {second}"
+        )
+        return Outcome(inbound_id=row.pk, message_id="", action=Action.REVIEW, reasons=reasons)

@@ -1,0 +1,113 @@
+"""Durable storage of raw inbound mail: the first thing every path does.
+
+`store_mail` commits the raw bytes (and the content digest that makes a second delivery
+of the same mail a duplicate) in its own transaction and returns the row. Only then
+does a path answer `250`, mark an IMAP message seen, or print its JSON line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from supportdesk import clock
+from supportdesk.intake.email.digest import content_digest
+from supportdesk.intake.email.models import InboundMail
+
+
+@dataclass(frozen=True)
+class RawMail:
+    """One mail as a path received it."""
+
+    raw: bytes
+    route: str
+    envelope_sender: str | None = None
+    envelope_recipients: tuple[str, ...] = ()
+    origin: str = ""
+
+
+def _row(mail: RawMail, *, received_at: datetime, digest: str) -> InboundMail:
+    return InboundMail(
+        raw=mail.raw,
+        size=len(mail.raw),
+        sha256=hashlib.sha256(mail.raw).hexdigest(),
+        digest=digest,
+        first_digest=digest,
+        received_at=received_at,
+        route=mail.route,
+        envelope_sender=mail.envelope_sender,
+        envelope_recipients=list(mail.envelope_recipients),
+        origin=mail.origin[:500],
+    )
+
+
+def _insert(row: InboundMail) -> InboundMail:
+    """Insert as the first delivery of its content, else as a duplicate of that one."""
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+        return row
+    except IntegrityError:
+        first = InboundMail.objects.filter(first_digest=row.digest).only("pk").first()
+        row.pk = None
+        row.first_digest = None
+        row.duplicate_of = first
+        row.save(force_insert=True)
+        return row
+
+
+def store_mail(mail: RawMail, *, now: datetime | None = None) -> InboundMail:
+    """Store one raw mail durably (committed on return, unless inside an outer atomic)."""
+    now = now or clock.now()
+    row = _row(mail, received_at=now, digest=content_digest(mail.raw))
+    with transaction.atomic():
+        return _insert(row)
+
+
+def store_mails(mails: Sequence[RawMail], *, now: datetime | None = None) -> list[InboundMail]:
+    """Store a batch in one transaction (the bulk path): one commit for many mails.
+
+    Duplicates inside the batch and of earlier mail are recognised as in `store_mail`.
+    """
+    now = now or clock.now()
+    rows = [_row(m, received_at=now, digest=content_digest(m.raw)) for m in mails]
+    digests = {row.digest for row in rows}
+    with transaction.atomic():
+        known = dict(
+            InboundMail.objects.filter(first_digest__in=digests).values_list("first_digest", "pk")
+        )
+        fresh: list[InboundMail] = []
+        later: list[InboundMail] = []
+        for row in rows:
+            if row.digest in known or any(r.digest == row.digest for r in fresh):
+                row.first_digest = None
+                later.append(row)
+            else:
+                fresh.append(row)
+        try:
+            with transaction.atomic():
+                InboundMail.objects.bulk_create(fresh)
+        except IntegrityError:  # another process stored one of them meanwhile
+            for row in fresh:
+                row.pk = None
+                _insert(row)
+        if any(row.pk is None for row in fresh):  # backends without RETURNING ids
+            by_digest = dict(
+                InboundMail.objects.filter(first_digest__in=digests).values_list("first_digest", "pk")
+            )
+            for row in fresh:
+                row.pk = by_digest.get(row.digest)
+        first_pk = {**known, **{row.digest: row.pk for row in fresh}}
+        for row in later:
+            row.duplicate_of_id = first_pk.get(row.digest)
+            row.save(force_insert=True)
+    return rows
+
+
+def pending(limit: int = 500) -> Iterable[InboundMail]:
+    """Stored mail not yet processed (after a crash, or queued by the SMTP listener)."""
+    return InboundMail.objects.filter(status=InboundMail.Status.STORED).order_by("id")[:limit]

@@ -1,0 +1,264 @@
+"""Email intake end to end on the real database: routing, spoofing, threading, loops."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from supportdesk.accounts.testing import make_customer
+from supportdesk.intake.email.models import InboundMail
+from supportdesk.intake.email.tests.helpers import ingest, make_mail
+from supportdesk.outbound.models import OutboundMail
+from supportdesk.tickets.models import Message, Status, Ticket
+
+pytestmark = pytest.mark.django_db
+
+AUTHSERV = "mx.desk.example"
+
+
+def dmarc(domain: str, result: str = "pass") -> str:
+    return f"Authentication-Results: {AUTHSERV}; spf=pass smtp.mailfrom={domain}; dmarc={result} header.from={domain}"
+
+
+@pytest.fixture
+def acme():
+    return make_customer(
+        slug="acme", domains=["acme.example"], plan="gold",
+        contacts=[("ana@acme.example", "Ana", True), ("bia@acme.example", "Bia", False)],
+    )
+
+
+@pytest.fixture
+def empresa():
+    return make_customer(
+        slug="empresa", name="Empresa", domains=["empresa.example"], plan="standard",
+        starts=__import__("datetime").date(2025, 1, 1),
+        contacts=[("ti@empresa.example", "TI", True)],
+    )
+
+
+def acks_to(address: str) -> list[OutboundMail]:
+    return list(OutboundMail.objects.filter(kind=OutboundMail.Kind.ACKNOWLEDGEMENT, recipient=address))
+
+
+def test_it_files_a_customer_mail_in_the_customer_queue_with_the_plan_sla(acme):
+    outcome = ingest(make_mail())
+    assert outcome.action == "created"
+    assert (outcome.account, outcome.queue, outcome.severity) == ("acme", "customer", "medium")
+    assert outcome.first_response_due and outcome.first_response_due.endswith("Z")
+    ticket = Ticket.objects.get(number=outcome.ticket)
+    assert ticket.channel == "email" and ticket.requester_email == "ana@acme.example"
+    [ack] = acks_to("ana@acme.example")
+    assert f"[#{ticket.number}]" in ack.subject
+    assert outcome.acknowledged
+
+
+def test_it_keeps_mail_from_a_plan_without_email_without_sla_and_names_the_plans_channels(empresa):
+    outcome = ingest(make_mail(sender="ti@empresa.example"))
+    assert (outcome.account, outcome.queue, outcome.first_response_due) == ("empresa", "customer", None)
+    [ack] = acks_to("ti@empresa.example")
+    assert "portal" in ack.text.lower()
+
+
+def test_it_routes_free_mail_to_unidentified_queue(acme):
+    outcome = ingest(make_mail(sender="Ana <ana.acme@gmail.com>"))
+    assert (outcome.account, outcome.queue, outcome.first_response_due) == (None, "unidentified", None)
+
+
+def test_it_never_identifies_a_look_alike_domain(acme):
+    outcome = ingest(make_mail(sender="ana@acme-example.com"))
+    assert outcome.queue == "unidentified"
+    outcome = ingest(make_mail(sender="ana@mail.acme.example"))
+    assert outcome.queue == "unidentified"
+
+
+@override_settings(SUPPORTDESK_MTA_AUTHSERV_ID=AUTHSERV)
+def test_it_files_an_unauthenticated_customer_domain_for_review_without_acknowledgement(acme):
+    outcome = ingest(make_mail(extra=dmarc("acme.example", "fail")))
+    assert outcome.action == "review" and outcome.queue == "review"
+    assert outcome.account is None
+    assert any("not authenticated" in r for r in outcome.reasons)
+    assert acks_to("ana@acme.example") == []
+
+
+@override_settings(SUPPORTDESK_MTA_AUTHSERV_ID=AUTHSERV)
+def test_it_ignores_a_forged_pass_below_our_mtas_header(acme):
+    forged = dmarc("acme.example", "none") + "\n" + dmarc("acme.example", "pass")
+    outcome = ingest(make_mail(extra=forged))
+    assert outcome.queue == "review"
+
+
+@override_settings(SUPPORTDESK_MTA_AUTHSERV_ID=AUTHSERV)
+def test_it_identifies_a_customer_whose_dmarc_passed(acme):
+    outcome = ingest(make_mail(extra=dmarc("acme.example")))
+    assert (outcome.action, outcome.account, outcome.queue) == ("created", "acme", "customer")
+
+
+@override_settings(SUPPORTDESK_MTA_AUTHSERV_ID=AUTHSERV)
+def test_it_does_not_hold_unauthenticated_free_mail_for_review(acme):
+    outcome = ingest(make_mail(sender="someone@gmail.com"))
+    assert outcome.queue == "unidentified"
+
+
+def test_it_sends_an_ambiguous_sender_to_review_with_the_reason(acme):
+    outcome = ingest(make_mail(sender="ana@acme.example, eve@evil.example"))
+    assert outcome.action == "review"
+    ticket = Ticket.objects.get(number=outcome.ticket)
+    assert ticket.queue == "review" and ticket.account is None
+    assert any("2 addresses" in r for r in ticket.sla_reasons)
+    assert OutboundMail.objects.count() == 0
+
+
+def _ack_message_id(address: str) -> str:
+    return acks_to(address)[-1].message_id
+
+
+def test_it_appends_a_reply_to_our_acknowledgement(acme):
+    first = ingest(make_mail())
+    ack_id = _ack_message_id("ana@acme.example")
+    reply = ingest(make_mail(subject="Re: Export is broken", in_reply_to=ack_id, references=ack_id,
+                             body="More details."))
+    assert (reply.action, reply.ticket) == ("appended", first.ticket)
+    assert Message.objects.filter(ticket__number=first.ticket).count() == 2
+    assert len(acks_to("ana@acme.example")) == 1  # a reply gets no new acknowledgement
+
+
+def test_it_appends_by_subject_tag_for_a_contact_of_the_account(acme):
+    first = ingest(make_mail())
+    reply = ingest(make_mail(sender="bia@acme.example", subject=f"Re: [#{first.ticket}] Export"))
+    assert (reply.action, reply.ticket) == ("appended", first.ticket)
+
+
+def test_it_starts_a_new_ticket_for_a_stranger_replying_and_reveals_nothing(acme):
+    first = ingest(make_mail(body="secret customer data"))
+    ack_id = _ack_message_id("ana@acme.example")
+    stranger = ingest(make_mail(sender="eve@evil.example", subject=f"Re: [#{first.ticket}] Export",
+                                in_reply_to=ack_id))
+    assert stranger.action == "created" and stranger.ticket != first.ticket
+    assert Message.objects.filter(ticket__number=first.ticket).count() == 1
+    new = Ticket.objects.get(number=stranger.ticket)
+    assert f"#{first.ticket}" not in new.subject
+    [ack] = acks_to("eve@evil.example")
+    assert "secret customer data" not in ack.text and f"#{first.ticket}]" not in ack.subject
+
+
+def test_it_starts_a_new_ticket_for_a_non_contact_of_the_same_domain(acme):
+    first = ingest(make_mail())
+    other = ingest(make_mail(sender="carl@acme.example", subject=f"Re: [#{first.ticket}] Export"))
+    assert other.action == "created" and other.ticket != first.ticket
+
+
+@override_settings(SUPPORTDESK_MTA_AUTHSERV_ID=AUTHSERV)
+def test_it_never_appends_an_unauthenticated_reply_to_a_customer_ticket(acme):
+    first = ingest(make_mail(extra=dmarc("acme.example")))
+    ack_id = _ack_message_id("ana@acme.example")
+    spoof = ingest(make_mail(in_reply_to=ack_id, subject=f"Re: [#{first.ticket}] Export"))
+    assert spoof.action == "review" and spoof.ticket != first.ticket
+    assert Message.objects.filter(ticket__number=first.ticket).count() == 1
+
+
+def _set_status(number: int, status: str) -> None:
+    # Specialists solve and close tickets through the core action.
+    from supportdesk.accounts.testing import make_agent
+    from supportdesk.tickets import actions
+
+    ticket = Ticket.objects.get(number=number)
+    actions.change_status(ticket=ticket, status=status, actor=make_agent(email=f"a{number}{status}@desk.example"))
+
+
+def test_it_reopens_a_solved_ticket_on_reply(acme):
+    first = ingest(make_mail())
+    _set_status(first.ticket, Status.SOLVED)
+    reply = ingest(make_mail(subject=f"Re: [#{first.ticket}] Export", body="Still broken"))
+    assert (reply.action, reply.ticket) == ("appended", first.ticket)
+    assert Ticket.objects.get(number=first.ticket).status == Status.OPEN
+
+
+def test_it_opens_a_linked_new_ticket_for_a_reply_to_a_closed_ticket(acme):
+    first = ingest(make_mail())
+    _set_status(first.ticket, Status.CLOSED)
+    reply = ingest(make_mail(subject=f"Re: [#{first.ticket}] Export", body="Again"))
+    assert reply.action == "created" and reply.ticket != first.ticket
+    assert Ticket.objects.get(number=first.ticket).status == Status.CLOSED
+    new = Ticket.objects.get(number=reply.ticket)
+    assert new.messages.filter(body_text__contains=f"closed ticket #{first.ticket}").exists()
+
+
+def test_it_makes_one_ticket_of_one_mail_delivered_twice_by_two_routes(acme):
+    raw = make_mail()
+    first = ingest(b"Received: from a by mx1; Mon, 30 Nov 2026 12:00:01 -0300\r\n" + raw, route="smtp")
+    again = ingest(
+        b"Received: from b by mx2\nDelivered-To: support@x\nReturn-Path: <ana@acme.example>\n"
+        + raw.replace(b"\r\n", b"\n"),
+        route="imap",
+    )
+    assert first.action == "created"
+    assert (again.action, again.ticket) == ("duplicate", first.ticket)
+    assert Ticket.objects.count() == 1
+    assert InboundMail.objects.count() == 2  # both deliveries are kept
+
+
+def test_it_does_not_trust_a_reused_message_id_as_a_duplicate(acme):
+    first = ingest(make_mail(message_id="<same@x>"))
+    other = ingest(make_mail(message_id="<same@x>", sender="bia@acme.example", body="different"))
+    assert other.action == "created" and other.ticket != first.ticket
+
+
+def test_it_stores_a_bounce_but_never_opens_a_ticket(acme):
+    bounce = make_mail(
+        sender="MAILER-DAEMON@mx.acme.example", subject="Undelivered Mail Returned to Sender",
+        extra="Auto-Submitted: auto-replied",
+    )
+    outcome = ingest(bounce, route="smtp", envelope_sender="")
+    assert outcome.action == "ignored" and outcome.ticket is None
+    assert Ticket.objects.count() == 0
+    assert bytes(InboundMail.objects.get(pk=outcome.inbound_id).raw) == bounce
+
+
+def test_it_never_acknowledges_automatic_or_noreply_mail(acme):
+    for extra, sender in [("Precedence: bulk", "ana@acme.example"), ("", "no-reply@acme.example"),
+                          ("List-Id: <x.acme.example>", "bia@acme.example")]:
+        outcome = ingest(make_mail(sender=sender, extra=extra))
+        assert outcome.action == "created" and not outcome.acknowledged
+    assert OutboundMail.objects.count() == 0
+
+
+def test_it_appends_an_out_of_office_reply_silently_and_ignores_an_unthreaded_one(acme):
+    first = ingest(make_mail())
+    ack_id = _ack_message_id("ana@acme.example")
+    ooo = ingest(make_mail(subject="Automatic reply: Export", in_reply_to=ack_id,
+                           extra="Auto-Submitted: auto-replied"))
+    assert (ooo.action, ooo.ticket) == ("appended", first.ticket)
+    loose = ingest(make_mail(subject="Out of office", extra="Auto-Submitted: auto-replied"))
+    assert loose.action == "ignored"
+    assert len(acks_to("ana@acme.example")) == 1
+
+
+def test_it_ignores_our_own_mail_coming_back(acme):
+    outcome = ingest(make_mail(sender="support@supportdesk.localhost"))
+    assert outcome.action == "ignored"
+
+
+@override_settings(SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY=2)
+def test_it_caps_acknowledgements_per_sender_per_day(acme):
+    for _ in range(4):
+        ingest(make_mail())
+    assert len(acks_to("ana@acme.example")) == 2
+    assert Ticket.objects.count() == 4
+
+
+def test_it_processes_a_stored_mail_only_once(acme):
+    from supportdesk.intake.email.process import process_mail
+
+    outcome = ingest(make_mail())
+    again = process_mail(InboundMail.objects.get(pk=outcome.inbound_id))
+    assert again.ticket == outcome.ticket and Ticket.objects.count() == 1
+
+
+def test_it_files_pathological_mail_for_review(acme):
+    parts = "".join(f"--b\r\nContent-Type: text/plain\r\n\r\np{i}\r\n" for i in range(3000))
+    raw = (f"From: ana@acme.example\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+           f"{parts}--b--\r\n").encode()
+    outcome = ingest(raw)
+    assert outcome.action == "review"
+    assert any("MIME parts" in r for r in Ticket.objects.get(number=outcome.ticket).sla_reasons)
