@@ -35,7 +35,7 @@ class TicketChange:
 HOOKS: dict[str, tuple[str, ...]] = {
     "opened": (),
     "customer_message": (),
-    "public_reply": (),
+    "public_reply": ("supportdesk.outbound.hooks.mail_public_reply",),
     "internal_note": (),
     "severity_changed": (),
     "assigned": (),
