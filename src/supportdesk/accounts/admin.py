@@ -161,13 +161,14 @@ class AccountAdmin(admin.ModelAdmin):
         if formset.model is not Subscription:
             super().save_formset(request, form, formset, change)
             return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for sub_form in formset.forms:
             if sub_form.instance.pk or not sub_form.has_changed():
                 continue
             data = sub_form.cleaned_data
             if not data or data.get("DELETE"):
                 continue
-            actions.record_subscription(
+            recorded = actions.record_subscription(
                 account=form.instance,
                 plan=data["plan"],
                 status=data["status"],
@@ -176,6 +177,7 @@ class AccountAdmin(admin.ModelAdmin):
                 note=data.get("note") or "",
                 actor=request.user if isinstance(request.user, User) else None,
             )
+            formset.new_objects.append(recorded)
 
 
 @admin.register(Subscription)

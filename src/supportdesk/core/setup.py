@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from supportdesk.accounts.models import User, normalise_email
+from supportdesk.accounts import actions
+from supportdesk.accounts.models import User
 
 
 def ensure_supervisor(*, email: str, password: str, name: str = "") -> bool:
     """Create a supervisor with this email unless a user with it exists; True when created."""
-    if User.objects.filter(email=normalise_email(email)).exists():
-        return False
-    User.objects.create_superuser(email, password, name=name or "Supervisor")
-    return True
+    _, created = actions.ensure_staff_user(
+        email=email, name=name or "Supervisor", role=User.Role.SUPERVISOR, password=password
+    )
+    return created
