@@ -40,7 +40,7 @@ def channel_label(channel: str) -> str:
 
 
 def join_words(words: list[str]) -> str:
-    """"a", "a and b", "a, b and c" in the active language."""
+    """ "a", "a and b", "a, b and c" in the active language."""
     if len(words) <= 1:
         return "".join(words)
     return _("%(items)s and %(last)s") % {"items": ", ".join(words[:-1]), "last": words[-1]}

@@ -25,15 +25,27 @@ _AMAZON = {-4 * _H: "AMT", -3 * _H: "AMST"}
 _KNOWN_ABBREVIATIONS: dict[str, dict[timedelta, str]] = {
     **dict.fromkeys(
         (
-            "America/Sao_Paulo", "America/Bahia", "America/Fortaleza", "America/Recife",
-            "America/Belem", "America/Maceio", "America/Araguaina", "America/Santarem",
+            "America/Sao_Paulo",
+            "America/Bahia",
+            "America/Fortaleza",
+            "America/Recife",
+            "America/Belem",
+            "America/Maceio",
+            "America/Araguaina",
+            "America/Santarem",
             "Brazil/East",
         ),
         _BRASILIA,
     ),
     **dict.fromkeys(
-        ("America/Manaus", "America/Cuiaba", "America/Campo_Grande", "America/Porto_Velho",
-         "America/Boa_Vista", "Brazil/West"),
+        (
+            "America/Manaus",
+            "America/Cuiaba",
+            "America/Campo_Grande",
+            "America/Porto_Velho",
+            "America/Boa_Vista",
+            "Brazil/West",
+        ),
         _AMAZON,
     ),
     "America/Noronha": {-2 * _H: "FNT", -1 * _H: "FNST"},
@@ -43,7 +55,7 @@ _KNOWN_ABBREVIATIONS: dict[str, dict[timedelta, str]] = {
 
 
 def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
-    """"BRT" for São Paulo, "CET"/"CEST" for Berlin, "UTC+05:30"-style when nothing better."""
+    """ "BRT" for São Paulo, "CET"/"CEST" for Berlin, "UTC+05:30"-style when nothing better."""
     local = moment.astimezone(zone)
     offset = local.utcoffset() or timedelta(0)
     known = _KNOWN_ABBREVIATIONS.get(zone.key, {}).get(offset)
@@ -58,7 +70,7 @@ def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def format_due(moment: datetime, zone: ZoneInfo) -> str:
-    """"Mon 30 Nov, 15:00 BRT" in the active language ("Seg, 30 de nov, 15:00 BRT")."""
+    """ "Mon 30 Nov, 15:00 BRT" in the active language ("Seg, 30 de nov, 15:00 BRT")."""
     local = moment.astimezone(zone)
     # Translators: a due date as PHP-style date format (Django's `date` filter); keep H:i.
     pattern = _("D j M, H:i")
@@ -80,7 +92,9 @@ def supported_language(code: str | None) -> str | None:
     return None
 
 
-def language_from_headers(headers: Message | Mapping[str, str] | Iterable[tuple[str, str]]) -> str | None:
+def language_from_headers(
+    headers: Message | Mapping[str, str] | Iterable[tuple[str, str]],
+) -> str | None:
     """The requester's language from a mail's Content-Language / Accept-Language, if we speak it."""
     pairs = list(headers.items()) if isinstance(headers, Message | Mapping) else list(headers)
     for wanted in ("content-language", "accept-language"):

@@ -92,7 +92,9 @@ def loop_header_value(message_id: str) -> str:
     return f"{instance_id()}; {_signature(message_id)}"
 
 
-def _values(headers: Message | Mapping[str, str] | Iterable[tuple[str, str]], name: str) -> list[str]:
+def _values(
+    headers: Message | Mapping[str, str] | Iterable[tuple[str, str]], name: str
+) -> list[str]:
     if isinstance(headers, Message):
         return [str(v) for v in headers.get_all(name, [])]
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -140,5 +142,8 @@ def is_noreply_address(address: str) -> bool:
 def is_our_address(address: str) -> bool:
     """Our own support or sender address: never send it an automatic reply."""
     addr = bare_address(address)
-    ours = {bare_address(settings.SUPPORTDESK_SUPPORT_ADDRESS), bare_address(settings.DEFAULT_FROM_EMAIL)}
+    ours = {
+        bare_address(settings.SUPPORTDESK_SUPPORT_ADDRESS),
+        bare_address(settings.DEFAULT_FROM_EMAIL),
+    }
     return bool(addr) and addr in ours

@@ -11,7 +11,7 @@ from supportdesk.outbound.services import send_public_reply
 
 
 def mail_public_reply(change: Any) -> None:
-    """"public_reply": mail the specialist's reply to the requester.
+    """ "public_reply": mail the specialist's reply to the requester.
 
     Runs right after the reply committed; the mail row commits on its own and its
     delivery is scheduled at once. The reply is looked up again so that what is mailed

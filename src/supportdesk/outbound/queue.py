@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -118,7 +119,9 @@ def schedule_delivery(mail_id: int, *, run_after: datetime | None = None) -> Non
         task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
         task.enqueue(mail_id)
     except Exception:
-        logger.exception("could not enqueue delivery of outbound mail %s; flush will send it", mail_id)
+        logger.exception(
+            "could not enqueue delivery of outbound mail %s; flush will send it", mail_id
+        )
 
 
 def deliver(mail_id: int, *, now: datetime | None = None, early: bool = False) -> str:
@@ -195,10 +198,16 @@ def _record_failure(mail: OutboundMail, exc: Exception, now: datetime) -> str:
         logger.error("outbound mail %s to %s failed for good: %s", mail.pk, mail.recipient, error)
         return "failed"
     next_attempt = now + retry_delay(mail.attempts)
-    sending.update(status=OutboundMail.Status.QUEUED, next_attempt_at=next_attempt, last_error=error)
+    sending.update(
+        status=OutboundMail.Status.QUEUED, next_attempt_at=next_attempt, last_error=error
+    )
     logger.warning(
         "outbound mail %s to %s not sent (attempt %s), retrying at %s: %s",
-        mail.pk, mail.recipient, mail.attempts, next_attempt.isoformat(), error,
+        mail.pk,
+        mail.recipient,
+        mail.attempts,
+        next_attempt.isoformat(),
+        error,
     )
     schedule_delivery(mail.pk, run_after=next_attempt)
     return "retry"
@@ -212,7 +221,10 @@ def reclaim_stale(*, now: datetime) -> int:
 
 
 def deliver_due(
-    *, now: datetime | None = None, early: bool = False, older_than: timedelta | None = None,
+    *,
+    now: datetime | None = None,
+    early: bool = False,
+    older_than: timedelta | None = None,
     limit: int = FLUSH_BATCH,
 ) -> Counter[str]:
     """Deliver queued mail from the table: what is due (everything when `early`).
@@ -237,3 +249,20 @@ def flush(*, now: datetime | None = None) -> Counter[str]:
     outcomes = Counter({"reclaimed": reclaim_stale(now=now)})
     outcomes.update(deliver_due(now=now, older_than=FLUSH_GRACE))
     return outcomes
+
+
+def flush_forever(*, stop: threading.Event, interval: float = 60.0) -> None:
+    """Run `flush` every `interval` seconds until `stop` is set (a thread of `serve`).
+
+    Errors are logged and the loop goes on: the next round retries.
+    """
+    from django.db import close_old_connections
+
+    while not stop.wait(interval):
+        try:
+            close_old_connections()
+            flush()
+        except Exception:
+            logger.exception("flushing the outgoing mail queue failed")
+        finally:
+            close_old_connections()

@@ -88,7 +88,7 @@ def thread_message_ids(ticket_id: int, *, limit: int = 20) -> list[str]:
         if mid not in ordered:
             ordered.append(mid)
     if len(ordered) > limit:
-        ordered = [ordered[0], *ordered[-(limit - 1):]]
+        ordered = [ordered[0], *ordered[-(limit - 1) :]]
     return ordered
 
 

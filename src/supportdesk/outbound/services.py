@@ -42,6 +42,9 @@ SUPPRESS_AUTO_RESPONSES = "OOF, AutoReply"
 
 ACK_WINDOW = timedelta(days=1)
 
+# Mail for one person's login (not about a ticket): see `send_notification`.
+PERSONAL_KINDS = (OutboundMail.Kind.PASSWORD_RESET, OutboundMail.Kind.INVITATION)
+
 
 class Refusal:
     """Why an automatic mail was not queued (values of `acknowledgement_refusal`)."""
@@ -155,7 +158,9 @@ def send_acknowledgement(
     )
 
 
-def send_public_reply(message: Any, *, language: str | None = None, now: datetime | None = None) -> OutboundMail | None:
+def send_public_reply(
+    message: Any, *, language: str | None = None, now: datetime | None = None
+) -> OutboundMail | None:
     """Queue a specialist's public reply (a `tickets.Message` of kind reply) to the requester.
 
     Threaded under the customer's latest mail (In-Reply-To) with every Message-ID of
@@ -184,7 +189,11 @@ def send_public_reply(message: Any, *, language: str | None = None, now: datetim
             "portal_url": _portal_url(ticket),
         }
         text = render_to_string("outbound/reply.txt", context).strip() + "\n"
-        html = render_to_string("outbound/reply.html", {**context, "body_html": message.body_html}) if message.body_html else ""
+        html = (
+            render_to_string("outbound/reply.html", {**context, "body_html": message.body_html})
+            if message.body_html
+            else ""
+        )
     headers = _threading(
         selectors.latest_customer_message_id(ticket.pk),
         selectors.thread_message_ids(ticket.pk),
@@ -192,7 +201,9 @@ def send_public_reply(message: Any, *, language: str | None = None, now: datetim
     if message.message_id:
         headers["Message-ID"] = message.message_id
     _, support_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    from_email = formataddr((author_name, support_address)) if author_name else settings.DEFAULT_FROM_EMAIL
+    from_email = (
+        formataddr((author_name, support_address)) if author_name else settings.DEFAULT_FROM_EMAIL
+    )
     return enqueue_mail(
         kind=OutboundMail.Kind.REPLY,
         to=[to],
@@ -227,14 +238,25 @@ def send_notification(
     For SLA warnings, password resets, invitations and the like: `Auto-Submitted:
     auto-generated`. `subject` is used as given (translate it before, or pass a lazy
     string; it is rendered in `language`), with the ticket tag in front when `ticket`
-    is given. Returns None when no recipient may receive automatic mail.
+    is given. Recipients that may not receive automatic mail (no-reply and mail-system
+    addresses, our own) are dropped, except that password resets and invitations only
+    skip unusable addresses and our own. Returns None when no recipient is left.
     """
     recipients = [to] if isinstance(to, str) else list(to)
-    allowed = [address for address in recipients if automatic_mail_refusal(address) is None]
+    if kind in PERSONAL_KINDS:
+        # Asked for by (or addressed to) a person's own login: only unusable addresses
+        # are refused, so a login at postmaster@ still gets its password reset.
+        allowed = [a for a in recipients if bare_address(a) and not is_our_address(a)]
+    else:
+        allowed = [a for a in recipients if automatic_mail_refusal(a) is None]
     if not allowed:
-        logger.info("notification %r not sent: no recipient may receive it (%s)", template, recipients)
+        logger.info(
+            "notification %r not sent: no recipient may receive it (%s)", template, recipients
+        )
         return None
-    lang = language_or_default(language or (_ticket_language(ticket) if ticket is not None else None))
+    lang = language_or_default(
+        language or (_ticket_language(ticket) if ticket is not None else None)
+    )
     with translation.override(lang):
         text, html = _render(template, {**context, "ticket": ticket})
         subject_text = str(subject)

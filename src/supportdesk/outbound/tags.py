@@ -49,6 +49,8 @@ def tagged_subject(number: int, subject: str, *, reply: bool = False) -> str:
     tag = ticket_tag(number)
     base = strip_reply_prefixes(" ".join(subject.split()))
     if find_ticket_tag(base) == number:
-        base = " ".join(TAG_PATTERN.sub(lambda m: "" if int(m.group(1)) == number else m.group(0), base).split())
+        base = " ".join(
+            TAG_PATTERN.sub(lambda m: "" if int(m.group(1)) == number else m.group(0), base).split()
+        )
     tagged = f"{tag} {base}".rstrip()
     return f"Re: {tagged}" if reply else tagged

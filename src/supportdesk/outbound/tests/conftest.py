@@ -13,8 +13,14 @@ def open_email_ticket():
     """Open a ticket the way the email channel does (the real intake service)."""
     from supportdesk.intake.service import InboundRequest, receive
 
-    def open_it(sender="ana@acme.example", *, subject="Printer on fire", name="Ana",
-                message_id="<CAF-1@mail.acme.example>", now=MONDAY_9_BRT):
+    def open_it(
+        sender="ana@acme.example",
+        *,
+        subject="Printer on fire",
+        name="Ana",
+        message_id="<CAF-1@mail.acme.example>",
+        now=MONDAY_9_BRT,
+    ):
         result = receive(
             InboundRequest(
                 channel="email",

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def acknowledge(ticket, to="ana@acme.example", **kwargs):
     with time_machine.travel(MONDAY_9_BRT, tick=False):
-        queued = send_acknowledgement(ticket, to=to, in_reply_to="<CAF-1@mail.acme.example>", **kwargs)
+        queued = send_acknowledgement(
+            ticket, to=to, in_reply_to="<CAF-1@mail.acme.example>", **kwargs
+        )
         assert queued is not None
         assert queue.deliver(queued.pk) == "sent"
     return mail.outbox[-1]

@@ -13,7 +13,10 @@ from supportdesk.outbound.headers import (
 
 
 def test_our_loop_header_is_recognised_on_its_own_message_id():
-    headers = {"Message-ID": "<sd.1@supportdesk.localhost>", LOOP_HEADER: loop_header_value("<sd.1@supportdesk.localhost>")}
+    headers = {
+        "Message-ID": "<sd.1@supportdesk.localhost>",
+        LOOP_HEADER: loop_header_value("<sd.1@supportdesk.localhost>"),
+    }
     assert is_our_own_mail(headers)
 
 

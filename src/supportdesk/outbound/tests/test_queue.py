@@ -92,7 +92,9 @@ def test_it_records_the_message_id_and_marks_the_mail_as_ours():
     queue.deliver(queued.pk)
     message = mail.outbox[0].message()
     assert message["Message-ID"] == queued.message_id
-    assert queued.message_id.startswith("<sd.") and queued.message_id.endswith("@supportdesk.localhost>")
+    assert queued.message_id.startswith("<sd.") and queued.message_id.endswith(
+        "@supportdesk.localhost>"
+    )
     assert message["Auto-Submitted"] == "auto-generated"
     assert is_our_own_mail(message)
 

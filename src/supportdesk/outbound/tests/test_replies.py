@@ -25,7 +25,9 @@ def test_a_specialists_reply_is_mailed_to_the_requester_in_the_thread(open_email
     with time_machine.travel(MONDAY_9_BRT, tick=False):
         with transaction.atomic():
             ticket = open_email_ticket()
-            ack = send_acknowledgement(ticket, to="ana@acme.example", in_reply_to="<CAF-1@mail.acme.example>")
+            ack = send_acknowledgement(
+                ticket, to="ana@acme.example", in_reply_to="<CAF-1@mail.acme.example>"
+            )
         actions.add_public_reply(ticket=ticket, author=sam, body_text="Unplug it, please.")
         deliver_all()
     assert len(mail.outbox) == 2
@@ -93,14 +95,21 @@ def test_a_reply_uses_the_message_id_the_reply_was_recorded_with(open_email_tick
     sam = make_agent()
     ticket = open_email_ticket()
     message = actions.add_public_reply(
-        ticket=ticket, author=sam, body_text="Unplug it.", message_id="<sd.reply-7@supportdesk.localhost>"
+        ticket=ticket,
+        author=sam,
+        body_text="Unplug it.",
+        message_id="<sd.reply-7@supportdesk.localhost>",
     )
     assert send_public_reply(message).message_id == "<sd.reply-7@supportdesk.localhost>"
 
 
 @pytest.mark.django_db
 def test_a_reply_on_a_ticket_without_an_address_is_not_mailed():
-    make_customer(plan="gold", contacts=(("ana@acme.example", "Ana", True),), phones={"ana@acme.example": "+551130000000"})
+    make_customer(
+        plan="gold",
+        contacts=(("ana@acme.example", "Ana", True),),
+        phones={"ana@acme.example": "+551130000000"},
+    )
     sam = make_agent()
     ticket = actions.open_ticket(
         channel="hotline", queue="customer", subject="Down", requested_severity="high", actor=sam

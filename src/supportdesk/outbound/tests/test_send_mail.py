@@ -67,14 +67,23 @@ def send_mail_command(*args):
 
 def queue_to(address):
     return queue.enqueue_mail(
-        kind="notification", to=[address], subject="Hello", text="Body",
+        kind="notification",
+        to=[address],
+        subject="Hello",
+        text="Body",
         headers={"Auto-Submitted": "auto-generated"},
     )
 
 
 def test_it_delivers_queued_mail_over_smtp(relay):
     queued = queue_to("ana@acme.example")
-    assert send_mail_command() == {"sent": 1, "retry": 0, "failed": 0, "skipped": 0, "still_queued": 0}
+    assert send_mail_command() == {
+        "sent": 1,
+        "retry": 0,
+        "failed": 0,
+        "skipped": 0,
+        "still_queued": 0,
+    }
     mail_from, rcpt_tos, content = relay.received[0]
     assert rcpt_tos == ["ana@acme.example"]
     message = message_from_bytes(content)
@@ -111,5 +120,10 @@ def test_a_temporary_refusal_is_retried_later(relay):
 
 def test_it_reports_nothing_to_do():
     assert send_mail_command("--flush") == {
-        "sent": 0, "retry": 0, "failed": 0, "skipped": 0, "reclaimed": 0, "still_queued": 0,
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "skipped": 0,
+        "reclaimed": 0,
+        "still_queued": 0,
     }

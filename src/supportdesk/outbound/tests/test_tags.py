@@ -29,7 +29,10 @@ def test_it_finds_the_tag(subject, number):
 def test_it_tags_a_subject_once():
     assert tagged_subject(1234, "Printer on fire") == "[#1234] Printer on fire"
     assert tagged_subject(1234, "Re: [#1234] Printer on fire") == "[#1234] Printer on fire"
-    assert tagged_subject(1234, "RE: Fwd: Printer  on\tfire", reply=True) == "Re: [#1234] Printer on fire"
+    assert (
+        tagged_subject(1234, "RE: Fwd: Printer  on\tfire", reply=True)
+        == "Re: [#1234] Printer on fire"
+    )
 
 
 def test_it_keeps_another_tickets_tag():

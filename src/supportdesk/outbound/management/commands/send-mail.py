@@ -27,7 +27,10 @@ class Command(BaseCommand):
             help="also send mail waiting for a retry, and mail left 'sending' by a dead worker",
         )
         parser.add_argument(
-            "--limit", type=int, default=queue.FLUSH_BATCH, help="send at most this many (default %(default)s)"
+            "--limit",
+            type=int,
+            default=queue.FLUSH_BATCH,
+            help="send at most this many (default %(default)s)",
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
@@ -41,7 +44,9 @@ class Command(BaseCommand):
         summary = {key: outcomes.get(key, 0) for key in ("sent", "retry", "failed", "skipped")}
         if options["flush"]:
             summary["reclaimed"] = outcomes["reclaimed"]
-        summary["still_queued"] = OutboundMail.objects.filter(status=OutboundMail.Status.QUEUED).count()
+        summary["still_queued"] = OutboundMail.objects.filter(
+            status=OutboundMail.Status.QUEUED
+        ).count()
         self.stdout.write(json.dumps(summary))
         if summary["retry"] or summary["failed"]:
             failed = OutboundMail.objects.filter(
@@ -50,7 +55,9 @@ class Command(BaseCommand):
                 claimed_at=now,
             )
             for mail in failed:
-                self.stderr.write(f"mail {mail.pk} to {mail.recipient} ({mail.status}): {mail.last_error}")
+                self.stderr.write(
+                    f"mail {mail.pk} to {mail.recipient} ({mail.status}): {mail.last_error}"
+                )
             raise CommandError(
                 f"{summary['retry'] + summary['failed']} mail(s) could not be sent; "
                 "check the relay (SUPPORTDESK_SMTP_RELAY_HOST/PORT) and run again"
