@@ -5,11 +5,11 @@ Pure Python (no Django). Load a policy with `load_policy(path)` or
 time, or use the business-time functions directly on a `Calendar`.
 """
 
+from supportdesk.policy.batch import deadlines_after, deadlines_after_epoch
 from supportdesk.policy.business_time import (
     business_time_between,
     deadline_after,
     deadline_before,
-    deadlines_after,
     working_intervals,
 )
 from supportdesk.policy.calendar import Calendar, HolidaySet
@@ -44,6 +44,7 @@ __all__ = [
     "deadline_after",
     "deadline_before",
     "deadlines_after",
+    "deadlines_after_epoch",
     "decide_sla",
     "default_policy_path",
     "load_default_policy",

@@ -24,7 +24,7 @@ so the two invert each other by construction. Conventions (docs/policy.md):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from supportdesk.policy.calendar import Calendar, Timeline
@@ -36,22 +36,33 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def deadline_after(start: datetime, budget: Budget, calendar: Calendar) -> datetime:
     """The earliest instant at which `budget` of working time after `start` is used up."""
-    seconds, micro = _instant(start, "start")
-    if isinstance(budget, BusinessDays):
-        return _datetime(*_after_business_days(calendar.business_day_calendar, seconds, micro, budget.days))
-    return _datetime(*_after(calendar, seconds, micro, _budget_micro(budget)))
-
-
-def deadlines_after(starts: Iterable[datetime], budget: Budget, calendar: Calendar) -> list[datetime]:
-    """`deadline_after` for many starts at once (reports, replays); same results."""
+    # The SLA engine's hot path, inlined on purpose (bench/business_time.py measures it):
+    # the general walk is `_after`; this is the same code for the common case.
+    try:
+        delta = start - _EPOCH  # exact integer arithmetic, and TypeError when naive
+    except TypeError:
+        raise _naive("start", start) from None
+    seconds, micro = delta.days * 86_400 + delta.seconds, delta.microseconds
     if isinstance(budget, BusinessDays):
         on = calendar.business_day_calendar
-        return [
-            _datetime(*_after_business_days(on, *_instant(start, "start"), budget.days))
-            for start in starts
-        ]
-    budget_micro = _budget_micro(budget)
-    return [_datetime(*_after(calendar, *_instant(start, "start"), budget_micro)) for start in starts]
+        return _datetime(*_after_business_days(on, seconds, micro, budget.days))
+    if budget.__class__ is not timedelta or micro or budget.microseconds or budget.days < 0:
+        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
+    timeline = calendar.timeline_for(seconds)
+    ends = timeline.ends
+    index = bisect_right(ends, seconds)
+    if index == len(ends) or not budget:
+        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
+    opening = timeline.starts[index]
+    if opening > seconds:  # outside working time: count from the next opening
+        seconds = opening
+    pos = timeline.pos_at_start[index] + seconds - opening + budget.days * 86_400 + budget.seconds
+    pos_at_end = timeline.pos_at_end
+    found = bisect_left(pos_at_end, pos)  # the earliest instant pos is reached
+    if found == len(pos_at_end):
+        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
+    due = timeline.starts[found] + pos - timeline.pos_at_start[found]
+    return datetime.fromtimestamp(due, UTC)
 
 
 def deadline_before(end: datetime, budget: timedelta, calendar: Calendar) -> datetime:
@@ -99,29 +110,39 @@ def working_intervals(
 # --- the walk, on epoch seconds + microseconds ------------------------------------------
 
 
-def _after(calendar: Calendar, seconds: int, micro: int, budget_micro: int) -> tuple[int, int]:
-    timeline = calendar.timeline(seconds)
+def _after(
+    calendar: Calendar, seconds: int, micro: int, budget_seconds: int, budget_micro: int
+) -> tuple[int, int]:
+    timeline = calendar.timeline_for(seconds)
     while True:
-        found = _after_on(timeline, seconds, micro, budget_micro)
+        found = _after_on(timeline, seconds, micro, budget_seconds, budget_micro)
         if found is not None:
             return found
         timeline = calendar.extend(timeline)
 
 
 def _after_on(
-    timeline: Timeline, seconds: int, micro: int, budget_micro: int
+    timeline: Timeline, seconds: int, micro: int, budget_seconds: int, budget_micro: int
 ) -> tuple[int, int] | None:
     """The deadline on this timeline, or None when it lies beyond its end."""
-    index = bisect_right(timeline.ends, seconds)
-    if index == len(timeline.ends):
+    ends = timeline.ends
+    index = bisect_right(ends, seconds)
+    if index == len(ends):
         return None
     opening = timeline.starts[index]
     if opening > seconds:  # outside working time: count from the next opening
         seconds, micro = opening, 0
-    if budget_micro == 0:
+    if not (budget_seconds or budget_micro):
         return seconds, micro
-    total = (timeline.pos_at_start[index] + seconds - opening) * MICRO + micro + budget_micro
-    return _at_pos(timeline, *divmod(total, MICRO))
+    pos = timeline.pos_at_start[index] + seconds - opening + budget_seconds
+    micro += budget_micro
+    if micro >= MICRO:
+        pos, micro = pos + 1, micro - MICRO
+    pos_at_end = timeline.pos_at_end
+    found = bisect_left(pos_at_end, pos + 1 if micro else pos)  # the earliest instant
+    if found == len(pos_at_end):
+        return None
+    return timeline.starts[found] + pos - timeline.pos_at_start[found], micro
 
 
 def _at_pos(timeline: Timeline, pos: int, micro: int) -> tuple[int, int] | None:
@@ -135,7 +156,7 @@ def _at_pos(timeline: Timeline, pos: int, micro: int) -> tuple[int, int] | None:
 def _after_business_days(
     calendar: Calendar, seconds: int, micro: int, days: int
 ) -> tuple[int, int]:
-    timeline = calendar.timeline(seconds)
+    timeline = calendar.timeline_for(seconds)
     while True:
         found = _after_business_days_on(timeline, seconds, micro, days)
         if found is not None:
@@ -205,22 +226,35 @@ def _pos_micro(timeline: Timeline, seconds: int, micro: int) -> int:
 
 def _instant(moment: datetime, name: str) -> tuple[int, int]:
     """(epoch seconds, microseconds) of an aware datetime."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(
-            f"{name} {moment.isoformat()} has no time zone; business time needs an aware "
-            "datetime (e.g. datetime(..., tzinfo=UTC))"
-        )
-    micro = moment.microsecond
-    return round(moment.timestamp() - micro / MICRO), micro
+    try:
+        delta = moment - _EPOCH  # exact integer arithmetic, and TypeError when naive
+    except TypeError:
+        raise _naive(name, moment) from None
+    return delta.days * 86_400 + delta.seconds, delta.microseconds
+
+
+def _naive(name: str, moment: datetime) -> ValueError:
+    return ValueError(
+        f"{name} {moment.isoformat()} has no time zone; business time needs an aware "
+        "datetime (e.g. datetime(..., tzinfo=UTC))"
+    )
 
 
 def _datetime(seconds: int, micro: int) -> datetime:
-    return _EPOCH + timedelta(seconds=seconds, microseconds=micro)
+    if micro:
+        return _EPOCH + timedelta(0, seconds, micro)
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _budget_parts(budget: timedelta) -> tuple[int, int]:
+    """(whole seconds, microseconds) of a non-negative timedelta budget."""
+    if not isinstance(budget, timedelta):
+        raise TypeError(f"a budget is a timedelta or BusinessDays, not {type(budget).__name__}")
+    if budget.days < 0:
+        raise ValueError(f"a budget cannot be negative ({budget})")
+    return budget.days * 86_400 + budget.seconds, budget.microseconds
 
 
 def _budget_micro(budget: timedelta) -> int:
-    if not isinstance(budget, timedelta):
-        raise TypeError(f"a budget is a timedelta or BusinessDays, not {type(budget).__name__}")
-    if budget < timedelta(0):
-        raise ValueError(f"a budget cannot be negative ({budget})")
-    return budget // timedelta(microseconds=1)
+    budget_seconds, budget_micro = _budget_parts(budget)
+    return budget_seconds * MICRO + budget_micro

@@ -135,6 +135,13 @@ class Calendar:
 
     # --- the timeline ----------------------------------------------------------------
 
+    def timeline_for(self, instant: int) -> Timeline:
+        """A timeline covering `instant` (the hot path: usually the cached one)."""
+        current = self._timeline
+        if current is not None and current.low <= instant < current.high:
+            return current
+        return self.timeline(instant)
+
     def timeline(self, *instants: int) -> Timeline:
         """A timeline covering the given epoch seconds (with at least a year to spare)."""
         current = self._timeline
@@ -168,7 +175,7 @@ def _normalise(hours: Iterable[tuple[int, int]]) -> Hours:
     return tuple(sorted((int(start), int(end)) for start, end in hours if end > start))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity (cache keys)
 class Timeline:
     """Working intervals of whole local years as parallel arrays of epoch seconds.
 

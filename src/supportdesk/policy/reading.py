@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from supportdesk.policy.toml_lines import KeyLines
 
 Table = dict[str, Any]
+_T = TypeVar("_T")
 
 
 def dotted(path: Sequence[str]) -> str:
@@ -72,7 +73,7 @@ class Reader:
         if not all(isinstance(item, str) for item in value):
             self.problem(path, f"{dotted(path)} must be a list of strings in quotes")
             return None
-        return value
+        return [str(item) for item in value]
 
     def positive_int(self, parent: Table, path: Sequence[str]) -> int | None:
         value = parent.get(path[-1])
@@ -98,8 +99,8 @@ class Reader:
         return None
 
     def typed(
-        self, parent: Table, path: Sequence[str], kind: type, expected: str, required: bool
-    ) -> Any:
+        self, parent: Table, path: Sequence[str], kind: type[_T], expected: str, required: bool
+    ) -> _T | None:
         key = path[-1]
         if key not in parent:
             if required:
@@ -109,11 +110,16 @@ class Reader:
         if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
             self.problem(path, f"{dotted(path)} is {_show(value)}; expected {expected}")
             return None
-        return value
+        result: _T = value
+        return result
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a table", list: "a list", str: "a string"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def _show(value: Any) -> str:

@@ -159,7 +159,7 @@ def _severity_after_channel(
 
 def _coerce(enum: type[_E], value: object, name: str) -> _E:
     try:
-        return enum(value)
+        return enum(str(value))
     except ValueError:
         raise ValueError(f"unknown {name} {value!r}; expected one of {choices(enum)}") from None
 
