@@ -33,7 +33,16 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         url_host = f"[{host}]" if ":" in host else host
         print(f"supportdesk is running: open http://{url_host}:{port}/", file=sys.stderr, flush=True)
+        listener = None
         if options["smtp_port"]:
+            from supportdesk.intake.email.smtp import start_listener
+
+            # The mail listener runs in its own threads beside the web server.
+            listener = start_listener(host=host, port=options["smtp_port"])
             print(f"mail intake on SMTP port {options['smtp_port']}", file=sys.stderr, flush=True)
         print(f"data directory: {settings.DATA_DIR}", file=sys.stderr, flush=True)
-        serve(application, host=host, port=port, threads=options["threads"], ident="supportdesk")
+        try:
+            serve(application, host=host, port=port, threads=options["threads"], ident="supportdesk")
+        finally:
+            if listener is not None:
+                listener.stop()

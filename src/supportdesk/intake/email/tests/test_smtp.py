@@ -1,0 +1,91 @@
+"""The SMTP listener: the plain handling function, then a real SMTP conversation."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+
+import pytest
+from django.test import override_settings
+
+from supportdesk.accounts.testing import make_customer
+from supportdesk.intake.email.models import InboundMail
+from supportdesk.intake.email.smtp import accept_message, start_listener
+from supportdesk.intake.email.tests.helpers import make_mail
+from supportdesk.tickets.models import Ticket
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.django_db
+def test_it_stores_the_message_before_answering_250():
+    raw = make_mail()
+    reply = accept_message(raw, mail_from="ana@acme.example", rcpt_tos=["support@x"])
+    assert reply.startswith("250 ")
+    row = InboundMail.objects.get()
+    assert bytes(row.raw) == raw and row.status == "stored"
+    assert row.envelope_sender == "ana@acme.example" and row.envelope_recipients == ["support@x"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_message_over_the_size_limit():
+    reply = accept_message(b"x" * 2000, mail_from="a@b", rcpt_tos=["s@x"], max_bytes=1024)
+    assert reply.startswith("552 5.3.4")
+    assert InboundMail.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_refuses_bare_line_feeds():
+    raw = make_mail().replace(b"\r\n\r\n", b"\r\n\n.\nMAIL FROM:<x@y>\r\n\r\n", 1)
+    assert accept_message(raw, mail_from="a@b", rcpt_tos=["s@x"]).startswith("550 5.6.11")
+    assert InboundMail.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_it_answers_451_when_the_message_cannot_be_stored(monkeypatch):
+    from supportdesk.intake.email import smtp
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(smtp, "store_mail", broken)
+    assert accept_message(make_mail(), mail_from="a@b", rcpt_tos=["s@x"]).startswith("451 4.3.0")
+
+
+@pytest.fixture
+def listener(transactional_db):
+    make_customer(slug="acme", domains=["acme.example"], plan="gold")
+    port = free_port()
+    running = start_listener(host="127.0.0.1", port=port)
+    yield port, running.worker
+    running.stop()
+
+
+def test_it_turns_a_real_smtp_conversation_into_a_ticket(listener):
+    port, worker = listener
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo()
+        refused = client.sendmail("ana@acme.example", ["support@supportdesk.localhost"], make_mail())
+    assert refused == {}
+    assert InboundMail.objects.count() == 1  # committed before the 250 came back
+    assert worker.wait_idle(timeout=30)
+    ticket = Ticket.objects.get()
+    assert (ticket.queue, ticket.account.slug, ticket.channel) == ("customer", "acme", "email")
+
+
+@override_settings(SUPPORTDESK_MAX_MESSAGE_BYTES=4096)
+def test_it_refuses_an_oversized_message_in_a_real_conversation(listener):
+    port, _ = listener
+    # Refused at MAIL FROM (SIZE=) or after DATA: either way 552 5.3.4.
+    with (
+        smtplib.SMTP("127.0.0.1", port, timeout=10) as client,
+        pytest.raises((smtplib.SMTPDataError, smtplib.SMTPSenderRefused)) as refused,
+    ):
+        client.sendmail("ana@acme.example", ["support@x"], make_mail(body="x" * 10_000))
+    assert refused.value.smtp_code == 552
+    assert refused.value.smtp_error.startswith(b"5.3.4")
+    assert InboundMail.objects.count() == 0
