@@ -101,3 +101,29 @@ def first_response_clock(
     if due <= now:
         return Clock("breached", left)
     return Clock("running", left, soon=due - now <= soon)
+
+
+SHOWN_EVENT_FIELDS = (
+    "severity", "status", "queue", "account", "assignee", "first_response_due", "sla_target",
+    "sla_coverage", "sla_terms_plan",
+)
+
+
+def _value(raw: Any) -> Any:
+    if isinstance(raw, str) and len(raw) >= 19 and raw[4] == "-" and raw[10] == "T":
+        try:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return raw
+    return raw
+
+
+def event_changes(event: Any) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for the fields a person cares about; instants as datetimes."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    changes = []
+    for name in SHOWN_EVENT_FIELDS:
+        if name in after and (name not in before or before[name] != after[name]):
+            changes.append((name, _value(before.get(name)), _value(after[name])))
+    return changes

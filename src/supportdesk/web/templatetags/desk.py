@@ -115,3 +115,23 @@ def filesize(value: int) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} KB"
     return f"{value / 1024 / 1024:.1f} MB"
+
+
+@register.filter
+def duration_abs(delta: timedelta | None) -> str:
+    return describe_duration(delta) if delta is not None else ""
+
+
+@register.filter
+def get_item(mapping: dict[str, object], key: str) -> object:
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def show_value(value: object) -> str:
+    """An audit value: instants in the viewer's zone, empty as a dash."""
+    if isinstance(value, datetime):
+        return when(value)
+    if value in (None, ""):
+        return "—"
+    return str(value)

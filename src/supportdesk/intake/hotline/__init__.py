@@ -1,0 +1,1 @@
+"""The hotline channel: a specialist logs a call; it becomes one InboundRequest."""
