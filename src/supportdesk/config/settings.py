@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "supportdesk.console",
     "supportdesk.outbound",
     "supportdesk.intake.email",
+    "supportdesk.sla",
 ]
 
 # Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
@@ -184,6 +185,17 @@ SUPPORTDESK_MAX_ATTACHMENT_BYTES = env_int(
     "SUPPORTDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1
 )
 
+# IMAP mailbox polled by `supportdesk fetch-mail` and the worker (docs/email.md).
+# Credentials come from the environment (or a file), never from a database field.
+SUPPORTDESK_IMAP_HOST = env_str("SUPPORTDESK_IMAP_HOST", "")
+SUPPORTDESK_IMAP_PORT = env_int("SUPPORTDESK_IMAP_PORT", 993, minimum=1)
+SUPPORTDESK_IMAP_USER = env_str("SUPPORTDESK_IMAP_USER", "")
+SUPPORTDESK_IMAP_PASSWORD = env_str("SUPPORTDESK_IMAP_PASSWORD", "")
+SUPPORTDESK_IMAP_PASSWORD_FILE = env_str("SUPPORTDESK_IMAP_PASSWORD_FILE", "")
+SUPPORTDESK_IMAP_FOLDER = env_str("SUPPORTDESK_IMAP_FOLDER", "INBOX")
+SUPPORTDESK_IMAP_MOVE_TO = env_str("SUPPORTDESK_IMAP_MOVE_TO", "")  # empty: mark seen
+SUPPORTDESK_IMAP_CA_FILE = env_str("SUPPORTDESK_IMAP_CA_FILE", "")  # empty: system CAs
+
 EMAIL_BACKEND = env_str("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("SUPPORTDESK_SMTP_RELAY_HOST", "localhost")
 EMAIL_PORT = env_int("SUPPORTDESK_SMTP_RELAY_PORT", 25, minimum=1)
@@ -196,6 +208,16 @@ SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY = env_int(
     "SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY", 5, minimum=0
 )
 SUPPORTDESK_MAIL_MAX_ATTEMPTS = env_int("SUPPORTDESK_MAIL_MAX_ATTEMPTS", 10, minimum=1)
+
+# SLA runtime (docs/sla.md): the worker's sweep, on-call paging and /metrics.
+SUPPORTDESK_SLA_SWEEP_SECONDS = env_int("SUPPORTDESK_SLA_SWEEP_SECONDS", 15, minimum=1)
+SUPPORTDESK_REPORT_TIME_ZONE = env_str("SUPPORTDESK_REPORT_TIME_ZONE", "America/Sao_Paulo")
+SUPPORTDESK_ONCALL_ACK_MINUTES = env_int("SUPPORTDESK_ONCALL_ACK_MINUTES", 15, minimum=1)
+SUPPORTDESK_ONCALL_WEBHOOK_URL = env_str("SUPPORTDESK_ONCALL_WEBHOOK_URL", "")
+SUPPORTDESK_ONCALL_WEBHOOK_SECRET = env_str("SUPPORTDESK_ONCALL_WEBHOOK_SECRET", "")
+SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS = env_int("SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# Bearer token for /metrics (Prometheus); empty: only signed-in supervisors may read it.
+SUPPORTDESK_METRICS_TOKEN = env_str("SUPPORTDESK_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,
