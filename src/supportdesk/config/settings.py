@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "supportdesk.console",
     "supportdesk.outbound",
     "supportdesk.intake.email",
-    "supportdesk.sla",
 ]
 
 # Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
@@ -208,16 +207,6 @@ SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY = env_int(
     "SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY", 5, minimum=0
 )
 SUPPORTDESK_MAIL_MAX_ATTEMPTS = env_int("SUPPORTDESK_MAIL_MAX_ATTEMPTS", 10, minimum=1)
-
-# SLA runtime (docs/sla.md): the worker's sweep, on-call paging and /metrics.
-SUPPORTDESK_SLA_SWEEP_SECONDS = env_int("SUPPORTDESK_SLA_SWEEP_SECONDS", 15, minimum=1)
-SUPPORTDESK_REPORT_TIME_ZONE = env_str("SUPPORTDESK_REPORT_TIME_ZONE", "America/Sao_Paulo")
-SUPPORTDESK_ONCALL_ACK_MINUTES = env_int("SUPPORTDESK_ONCALL_ACK_MINUTES", 15, minimum=1)
-SUPPORTDESK_ONCALL_WEBHOOK_URL = env_str("SUPPORTDESK_ONCALL_WEBHOOK_URL", "")
-SUPPORTDESK_ONCALL_WEBHOOK_SECRET = env_str("SUPPORTDESK_ONCALL_WEBHOOK_SECRET", "")
-SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS = env_int("SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
-# Bearer token for /metrics (Prometheus); empty: only signed-in supervisors may read it.
-SUPPORTDESK_METRICS_TOKEN = env_str("SUPPORTDESK_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,
