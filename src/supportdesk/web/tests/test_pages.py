@@ -42,6 +42,18 @@ def test_the_language_follows_the_browser(client):
     assert "Senha" in response.content.decode()
 
 
+def test_every_catalogue_is_compiled_and_complete():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for app in ("web", "portal", "console"):
+        po = root / app / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
+        assert po.with_suffix(".mo").exists(), f"compile {po} (see docs/web.md)"
+        entries = po.read_text(encoding="utf-8").split("\n\n")[1:]
+        untranslated = [e for e in entries if e.rstrip().endswith('msgstr ""')]
+        assert not untranslated, untranslated[:3]
+
+
 def test_times_are_shown_in_the_viewers_zone_with_the_zone_named():
     moment = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)
     template = Template("{% load desk %}{{ moment|when_text }}")
@@ -53,9 +65,12 @@ def test_times_are_shown_in_the_viewers_zone_with_the_zone_named():
 def test_durations_read_as_time_left_or_overdue():
     from supportdesk.web.templatetags.desk import duration
 
-    assert duration(timedelta(minutes=95)) == "1 h 35 min"
-    assert duration(timedelta(minutes=-12)) == "12 min overdue"
-    assert duration(timedelta(days=2, hours=3)) == "2 d 3 h"
+    with translation.override("en"):
+        assert duration(timedelta(minutes=95)) == "1 h 35 min"
+        assert duration(timedelta(minutes=-12)) == "12 min overdue"
+        assert duration(timedelta(days=2, hours=3)) == "2 d 3 h"
+    with translation.override("pt-br"):
+        assert duration(timedelta(minutes=-12)) == "12 min em atraso"
 
 
 def test_a_chosen_time_zone_wins_over_the_browser(client):

@@ -1,0 +1,1 @@
+from supportdesk.web.testing import chromium, page  # noqa: F401  (fixtures)
