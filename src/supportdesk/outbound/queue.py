@@ -1,8 +1,11 @@
 """The one way mail leaves supportdesk: enqueue in the caller's transaction, deliver after.
 
 1. `enqueue_mail` writes an `OutboundMail` row inside the caller's transaction (a
-   rolled-back ticket leaves no row, so no mail) and, on commit, enqueues the
-   `deliver_mail` task on the "mail" queue.
+   rolled-back ticket leaves no row, so no mail) and schedules the `deliver_mail` task
+   on the "mail" queue for after the commit.
+   (With the database task backend on the same database, which is the configured
+   one, the task row is written in the caller's transaction instead: it commits or
+   rolls back with the mail.)
 2. `deliver` claims the row with a conditional UPDATE (queued -> sending), so two
    workers, or a worker and `supportdesk send-mail`, never send it twice; then sends it
    through Django's email backend. A failure puts it back to queued with a later
@@ -30,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F
 
 from supportdesk import clock
@@ -107,8 +110,29 @@ def enqueue_mail(
         created_at=now,
     )
     mail_id = mail.pk
-    transaction.on_commit(lambda: schedule_delivery(mail_id), robust=True)
+    if _tasks_commit_with_mail():
+        # The task row joins the caller's transaction: it becomes visible to workers
+        # exactly when the mail does, and disappears with it on rollback. No window in
+        # which a crash loses the task, and no extra commit per mail.
+        schedule_delivery(mail_id)
+    else:
+        transaction.on_commit(lambda: schedule_delivery(mail_id), robust=True)
     return mail
+
+
+def _tasks_commit_with_mail() -> bool:
+    """True inside a transaction when delivery tasks are rows of this same database."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from supportdesk.outbound.tasks import deliver_mail
+
+    alias = router.db_for_write(OutboundMail)
+    return (
+        transaction.get_connection(alias).in_atomic_block
+        and isinstance(deliver_mail.get_backend(), DatabaseBackend)
+        and router.db_for_write(DBTaskResult) == alias
+    )
 
 
 def schedule_delivery(mail_id: int, *, run_after: datetime | None = None) -> None:
@@ -117,7 +141,9 @@ def schedule_delivery(mail_id: int, *, run_after: datetime | None = None) -> Non
 
     try:
         task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
-        task.enqueue(mail_id)
+        # A savepoint, so that a failing enqueue cannot spoil the caller's transaction.
+        with transaction.atomic(using=router.db_for_write(OutboundMail)):
+            task.enqueue(mail_id)
     except Exception:
         logger.exception(
             "could not enqueue delivery of outbound mail %s; flush will send it", mail_id

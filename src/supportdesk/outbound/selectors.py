@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db.models import QuerySet
+
 from supportdesk.outbound.headers import bare_address, parse_message_ids
 from supportdesk.outbound.models import OutboundMail
 
@@ -58,11 +60,25 @@ def is_message_id_ours(message_id: str) -> bool:
 
 def acknowledgements_sent(address: str, *, since: datetime) -> int:
     """How many acknowledgements were queued to this address since `since`."""
+    return _acknowledgements(address, since=since).count()
+
+
+def reached_acknowledgement_limit(address: str, *, since: datetime, limit: int) -> bool:
+    """Whether `limit` acknowledgements went to this address since `since`.
+
+    Asks for the limit-th row only (one index probe), not a count of them all.
+    """
+    if limit <= 0:
+        return True
+    return _acknowledgements(address, since=since)[limit - 1 : limit].exists()
+
+
+def _acknowledgements(address: str, *, since: datetime) -> QuerySet[OutboundMail]:
     return OutboundMail.objects.filter(
         kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
         recipient=bare_address(address),
         created_at__gte=since,
-    ).count()
+    )
 
 
 def thread_message_ids(ticket_id: int, *, limit: int = 20) -> list[str]:
@@ -111,6 +127,7 @@ def latest_customer_message_id(ticket_id: int) -> str | None:
 
 __all__ = [
     "acknowledgements_sent",
+    "reached_acknowledgement_limit",
     "is_message_id_ours",
     "latest_customer_message_id",
     "thread_message_ids",

@@ -77,7 +77,7 @@ def acknowledgement_refusal(to: str, *, now: datetime | None = None) -> str | No
         return refusal
     now = now or clock.now()
     limit: int = settings.SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY
-    if selectors.acknowledgements_sent(to, since=now - ACK_WINDOW) >= limit:
+    if selectors.reached_acknowledgement_limit(to, since=now - ACK_WINDOW, limit=limit):
         return Refusal.DAILY_LIMIT
     return None
 
