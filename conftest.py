@@ -14,6 +14,9 @@ _data_dir = tempfile.mkdtemp(prefix="supportdesk-test-")
 os.environ.setdefault("SUPPORTDESK_DATA_DIR", _data_dir)
 os.environ.setdefault("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
+# Browser-test fixtures (`chromium`, `page`): Playwright + Debian Chromium, see web/testing.py.
+pytest_plugins = ["supportdesk.web.testing"]
+
 _DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
 
 
