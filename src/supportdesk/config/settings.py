@@ -7,7 +7,9 @@ refuses to start.
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "supportdesk.console",
     "supportdesk.outbound",
     "supportdesk.intake.email",
+    "supportdesk.sla",
 ]
 
 # Email is the login; the role (customer contact, specialist, supervisor) decides the rest.
@@ -132,7 +135,10 @@ def _databases() -> dict[str, dict[str, object]]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
-        config["TEST"] = {"NAME": str(name.with_name(name.stem + "-test.sqlite3"))}
+        # A file, not :memory:, so tests see WAL and cross-thread behaviour as in
+        # production; one per process so concurrent test runs never share it.
+        test_name = Path(tempfile.gettempdir()) / f"supportdesk-test-{os.getpid()}.sqlite3"
+        config["TEST"] = {"NAME": str(test_name)}
     elif engine in ("django.db.backends.postgresql",):
         config.setdefault("OPTIONS", {})
     else:
@@ -207,6 +213,16 @@ SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY = env_int(
     "SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY", 5, minimum=0
 )
 SUPPORTDESK_MAIL_MAX_ATTEMPTS = env_int("SUPPORTDESK_MAIL_MAX_ATTEMPTS", 10, minimum=1)
+
+# SLA runtime (docs/sla.md): the worker's sweep, on-call paging and /metrics.
+SUPPORTDESK_SLA_SWEEP_SECONDS = env_int("SUPPORTDESK_SLA_SWEEP_SECONDS", 15, minimum=1)
+SUPPORTDESK_REPORT_TIME_ZONE = env_str("SUPPORTDESK_REPORT_TIME_ZONE", "America/Sao_Paulo")
+SUPPORTDESK_ONCALL_ACK_MINUTES = env_int("SUPPORTDESK_ONCALL_ACK_MINUTES", 15, minimum=1)
+SUPPORTDESK_ONCALL_WEBHOOK_URL = env_str("SUPPORTDESK_ONCALL_WEBHOOK_URL", "")
+SUPPORTDESK_ONCALL_WEBHOOK_SECRET = env_str("SUPPORTDESK_ONCALL_WEBHOOK_SECRET", "")
+SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS = env_int("SUPPORTDESK_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+# Bearer token for /metrics (Prometheus); empty: only signed-in supervisors may read it.
+SUPPORTDESK_METRICS_TOKEN = env_str("SUPPORTDESK_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,
