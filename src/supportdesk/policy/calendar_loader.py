@@ -33,7 +33,7 @@ def read_calendars(reader: Reader, data: Table) -> dict[str, Calendar]:
         if calendar is not None:
             calendars[calendar_id] = calendar
     for calendar_id, table in tables.items():
-        _link_business_days(reader, calendars, calendar_id, table)
+        _link_business_days(reader, calendars, list(tables), calendar_id, table)
     return calendars
 
 
@@ -55,7 +55,8 @@ def _read_calendar(reader: Reader, calendar_id: str, table: Table) -> Calendar |
 
 
 def _link_business_days(
-    reader: Reader, calendars: dict[str, Calendar], calendar_id: str, table: object
+    reader: Reader, calendars: dict[str, Calendar], declared: list[str], calendar_id: str,
+    table: object,
 ) -> None:
     if not isinstance(table, dict) or calendar_id not in calendars:
         return
@@ -63,14 +64,14 @@ def _link_business_days(
     other = reader.string(table, path, required=False)
     if other is None:
         return
-    if other not in calendars:
+    if other not in declared:
         reader.problem(
             path,
-            f'unknown calendar "{other}" in {dotted(path)}{suggest(other, calendars)}; '
-            f"expected one of: {', '.join(calendars)}",
+            f'unknown calendar "{other}" in {dotted(path)}{suggest(other, declared)}; '
+            f"expected one of: {', '.join(declared)}",
         )
-        return
-    calendars[calendar_id].count_business_days_on(calendars[other])
+    elif other in calendars:  # (a broken calendar has its own problem reported)
+        calendars[calendar_id].count_business_days_on(calendars[other])
 
 
 def _time_zone(reader: Reader, table: Table, path: Sequence[str]) -> str | None:

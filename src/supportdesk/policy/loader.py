@@ -13,7 +13,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from supportdesk.policy.calendar import Calendar
 from supportdesk.policy.calendar_loader import read_calendars
 from supportdesk.policy.enums import AccountStatus, Channel, Severity, choices
 from supportdesk.policy.errors import PolicyError
@@ -70,6 +69,8 @@ def _syntax_problem(file: str, message: str) -> str:
     match = re.search(r"\(at line (\d+), column (\d+)\)", message)
     line = match.group(1) if match else "1"
     what = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+    if "Illegal character '\\n'" in what:
+        what += " (a string without its closing quote?)"
     return f"{file}:{line}: not valid TOML: {what}; expected TOML syntax (see docs/policy.md)"
 
 
@@ -77,8 +78,10 @@ def _read_policy(reader: Reader, data: Table, source: Path | None) -> Policy | N
     reader.only(data, (), TOP_KEYS)
     version = reader.string(data, ("version",))
     calendars = read_calendars(reader, data)
-    plans = _read_plans(reader, data, calendars)
-    statuses = _read_statuses(reader, data, plans)
+    # references are checked against every declared id: a broken calendar or plan has
+    # its own problem reported and must not make each reference to it a second one
+    plans = _read_plans(reader, data, _declared(data, "calendars"))
+    statuses = _read_statuses(reader, data, _declared(data, "plans"))
     channel_rules = _read_channels(reader, data)
     sla = reader.table(data, ("sla",), required=False) or {}
     reader.only(sla, ("sla",), ("warning_share", "default_severity"))
@@ -94,7 +97,12 @@ def _read_policy(reader: Reader, data: Table, source: Path | None) -> Policy | N
     )
 
 
-def _read_plans(reader: Reader, data: Table, calendars: dict[str, Calendar]) -> dict[str, Plan]:
+def _declared(data: Table, section: str) -> list[str]:
+    tables = data.get(section)
+    return list(tables) if isinstance(tables, dict) else []
+
+
+def _read_plans(reader: Reader, data: Table, calendars: list[str]) -> dict[str, Plan]:
     tables = reader.table(data, ("plans",))
     plans: dict[str, Plan] = {}
     for plan_id, table in (tables or {}).items():
@@ -112,7 +120,7 @@ def _read_plans(reader: Reader, data: Table, calendars: dict[str, Calendar]) -> 
     return plans
 
 
-def _read_plan(reader: Reader, plan_id: str, table: Table, calendars: dict[str, Calendar]) -> Plan | None:
+def _read_plan(reader: Reader, plan_id: str, table: Table, calendars: list[str]) -> Plan | None:
     path = ("plans", plan_id)
     reader.only(table, path, PLAN_KEYS)
     name = reader.string(table, (*path, "name"))
@@ -184,7 +192,7 @@ def _targets(reader: Reader, table: Table, path: Sequence[str]) -> dict[Severity
     return result if len(result) == len(Severity) else None
 
 
-def _read_statuses(reader: Reader, data: Table, plans: dict[str, Plan]) -> dict[AccountStatus, StatusRule]:
+def _read_statuses(reader: Reader, data: Table, plans: list[str]) -> dict[AccountStatus, StatusRule]:
     tables = reader.table(data, ("account_statuses",)) or {}
     reader.only(tables, ("account_statuses",), [status.value for status in AccountStatus])
     rules: dict[AccountStatus, StatusRule] = {}

@@ -39,11 +39,12 @@ class Reader:
 
     def only(self, table: Table, path: Sequence[str], allowed: Sequence[str]) -> None:
         """Report keys of `table` that the format does not know (usually typos)."""
+        where = f"in [{dotted(path)}]" if path else "at the top of the file"
         for key in table:
             if key not in allowed:
                 self.problem(
                     (*path, key),
-                    f'unknown key "{key}" in [{dotted(path)}]{suggest(key, allowed)}; '
+                    f'unknown key "{key}" {where}{suggest(key, allowed)}; '
                     f"expected one of: {', '.join(allowed)}",
                 )
 
@@ -104,7 +105,8 @@ class Reader:
         key = path[-1]
         if key not in parent:
             if required:
-                self.problem(path[:-1], f'missing key "{key}" in [{dotted(path[:-1])}]; expected {expected}')
+                where = f"in [{dotted(path[:-1])}]" if path[:-1] else "at the top of the file"
+                self.problem(path[:-1], f'missing key "{key}" {where}; expected {expected}')
             return None
         value = parent[key]
         if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
