@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from supportdesk.accounts.models import Account, Contact, Subscription
+from supportdesk.core.rows import select
 
 # Contract dates (a subscription's starts/ends) are calendar days in the vendor's time
 # zone: a subscription "ending 2027-03-01" covers up to 2027-03-01 00:00 in São Paulo.
@@ -38,8 +41,12 @@ def effective_subscription(account: Account, *, at: datetime) -> EffectiveSubscr
     is treated as expired (on the plan it last had, if any), and the reasons say so.
     """
     day = contract_day(at)
-    rows = list(
-        Subscription.objects.filter(account=account, starts__lte=day).order_by("-id")
+    # The intake hot path: a prepared query (see supportdesk.core.rows).
+    rows = select(
+        Subscription,
+        where="account_id = %s AND starts <= %s",
+        params=[account.pk, connection.ops.adapt_datefield_value(day)],
+        order_by="id DESC",
     )
     for row in rows:
         if row.ends is None or row.ends > day:

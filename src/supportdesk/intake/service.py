@@ -28,6 +28,7 @@ from supportdesk.accounts.validation import (
     normalise_domain,
     normalise_phone,
 )
+from supportdesk.core import rows
 from supportdesk.tickets import actions
 from supportdesk.tickets.attachments import NewAttachment, clean_original_name, is_too_large
 from supportdesk.tickets.models import Channel, Queue, Severity, Ticket
@@ -106,6 +107,38 @@ class IntakeResult:
 # --- identification --------------------------------------------------------------------
 
 
+def _account(account_id: int) -> Account:
+    return rows.select(Account, where="id = %s", params=[account_id], limit=1)[0]
+
+
+def _registrations(
+    candidates: list[str], address: str
+) -> dict[str, tuple[Account, Contact | None]]:
+    """For each candidate domain registered on an account: the account, and the active
+    contact of that account with `address` if there is one. One query: this runs for
+    every mail that comes in."""
+    placeholders = ", ".join(["%s"] * len(candidates))
+    sql = (
+        f"SELECT d.domain, {rows.columns(Account, alias='a')}, {rows.columns(Contact, alias='c')} "
+        f"FROM {rows.table(AccountDomain)} d "
+        f"JOIN {rows.table(Account)} a ON a.id = d.account_id "
+        f"LEFT JOIN {rows.table(Contact)} c "
+        f"ON c.account_id = a.id AND c.email = %s AND c.is_active = %s "
+        f"WHERE d.domain IN ({placeholders})"
+    )
+    account_width = rows.width(Account)
+    found: dict[str, tuple[Account, Contact | None]] = {}
+    for row in rows.fetch(sql, [address, True, *candidates]):
+        account = rows.build(Account, row[1 : 1 + account_width])
+        contact_values = row[1 + account_width :]
+        contact = None
+        if contact_values[0] is not None:
+            contact = rows.build(Contact, contact_values)
+            contact.account = account
+        found[row[0]] = (account, contact)
+    return found
+
+
 def identify_sender_by_email(address: str) -> Identification:
     """The account whose registered domain the address is at, and the contact, if any.
 
@@ -129,15 +162,11 @@ def identify_sender_by_email(address: str) -> Identification:
             free_mail=True,
         )
     candidates = domain_and_parents(domain)[:-1]  # never the bare top-level domain
-    registrations = {
-        r.domain: r
-        for r in AccountDomain.objects.filter(domain__in=candidates).select_related("account")
-    }
+    registrations = _registrations(candidates, f"{local}@{domain}")
     for candidate in candidates:
-        registration = registrations.get(candidate)
-        if registration is None:
+        if candidate not in registrations:
             continue
-        account = registration.account
+        account, contact = registrations[candidate]
         if candidate != domain and not account.allow_subdomains:
             continue
         how = (
@@ -146,9 +175,6 @@ def identify_sender_by_email(address: str) -> Identification:
             else f"{domain} is a subdomain of {candidate}, registered on account "
             f"{account.name} (which allows subdomains)"
         )
-        contact = Contact.objects.filter(
-            account=account, email=f"{local}@{domain}", is_active=True
-        ).first()
         who = f"; sender is contact {contact.email}" if contact else "; sender is not a registered contact"
         return Identification(account, contact, (how + who,))
     return Identification(
@@ -162,10 +188,12 @@ def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> I
         number = normalise_phone(phone)
     except ValueError:
         return Identification(None, None, (f"caller number {phone!r} is not a valid phone number",))
-    contacts = Contact.objects.filter(phone=number, is_active=True).select_related("account")
+    where, params = "phone = %s AND is_active = %s", [number, True]
     if account is not None:
-        contacts = contacts.filter(account=account)
-    matches = list(contacts[:2])
+        where, params = where + " AND account_id = %s", [*params, account.pk]
+    matches = rows.select(Contact, where=where, params=params, limit=2)
+    for match in matches:
+        match.account = account if account is not None else _account(match.account_id)
     if len(matches) == 1:
         contact = matches[0]
         return Identification(

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from supportdesk import clock
 from supportdesk.accounts.models import Account, Contact, User
+from supportdesk.core import rows
 from supportdesk.tickets import notify
 from supportdesk.tickets.attachments import NewAttachment, store_attachments
 from supportdesk.tickets.decisions import decide_ticket_sla, ticket_snapshot
@@ -77,7 +78,7 @@ def _record(
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> Event:
-    return Event.objects.create(
+    event = Event(
         ticket=ticket,
         kind=kind,
         at=at,
@@ -87,6 +88,8 @@ def _record(
         after=after,
         reason=reason,
     )
+    rows.insert(event)
+    return event
 
 
 def _schedule(
@@ -140,7 +143,7 @@ def _add_message(
     message_id: str | None = None,
     source_ref: str | None = None,
 ) -> Message:
-    message = Message.objects.create(
+    message = Message(
         ticket=ticket,
         kind=kind,
         author_user=author_user,
@@ -153,6 +156,7 @@ def _add_message(
         message_id=message_id,
         source_ref=source_ref,
     )
+    rows.insert(message)
     if attachments:
         store_attachments(message, tuple(attachments))
     return message
@@ -221,7 +225,7 @@ def open_ticket(
         )
         sla.apply_to(ticket)
         ticket.sla_reasons = [*reasons, *sla.sla_reasons]
-        ticket.save(force_insert=True)
+        rows.insert(ticket)  # the hot path: a prepared INSERT (supportdesk.core.rows)
         message = _add_message(
             ticket,
             kind=Message.Kind.CUSTOMER,

@@ -84,7 +84,7 @@ def test_internal_notes_and_customer_messages_do_not_stop_the_clock(clock, acme,
     actions.add_customer_message(ticket=ticket, author_contact=contact("ana@acme.example"), body_text="any news?")
     ticket.refresh_from_db()
     assert ticket.first_responded_at is None
-    assert ticket.next_sla_at == ticket.first_response_due
+    assert OPENED < ticket.next_sla_at <= ticket.first_response_due  # the SLA worker will look
 
 
 def test_a_customer_cannot_give_the_first_response(clock, acme):
@@ -111,7 +111,7 @@ def test_changing_severity_before_the_first_response_recomputes_the_due_time_fro
     ticket = actions.change_severity(ticket=ticket, severity="high", reason="production is down", actor=sam)
     assert ticket.severity == "high"
     assert ticket.first_response_due == OPENED + timedelta(minutes=30)  # from opening, not now
-    assert ticket.next_sla_at == ticket.first_response_due
+    assert OPENED < ticket.next_sla_at <= ticket.first_response_due  # the SLA worker will look
     event = Event.objects.get(ticket=ticket, kind="severity_changed")
     assert (event.before["severity"], event.after["severity"], event.reason) == ("low", "high", "production is down")
     assert event.actor == sam
@@ -176,7 +176,7 @@ def test_moving_an_unidentified_ticket_to_an_account_gives_it_that_accounts_sla_
     ticket = actions.move_to_account(ticket=ticket, account=acme, actor=sam, reason="Ana's personal address")
     assert (ticket.queue, ticket.account) == ("customer", acme)
     assert ticket.first_response_due == OPENED + timedelta(hours=6)  # Gold Medium from opening
-    assert ticket.next_sla_at == ticket.first_response_due
+    assert OPENED < ticket.next_sla_at <= ticket.first_response_due  # the SLA worker will look
     assert kinds(ticket) == ["opened", "moved_to_account"]
 
 

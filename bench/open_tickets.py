@@ -1,0 +1,233 @@
+"""Ticket-opening speed: N requests through the one intake service, one at a time.
+
+    .venv/bin/python bench/open_tickets.py [--tickets 10000] [--database sqlite|postgresql|both]
+                                           [--postgres postgresql://postgres@127.0.0.1:5432]
+                                           [--profile]
+
+Each ticket is the real per-ticket path a channel takes: `intake.service.receive` ->
+identify the sender (domain / phone / signed-in contact) -> the account's effective
+subscription at the opening time -> the policy's SLA decision -> `tickets.actions.
+open_ticket` (one transaction: a number from the counter row, the ticket, its first
+message, its opening event). No batching.
+
+The mix: 55% email from a customer domain (contacts and non-contacts), 15% email from
+free-mail (unidentified queue), 20% portal (a point of contact, chosen severity), 10%
+hotline (phone lookup). Accounts come from ../shared/bench/accounts.json plus a few
+generated ones, imported with `supportdesk import accounts`'s code.
+
+SQLite runs in a fresh file in a temporary directory with the product's settings (WAL,
+synchronous=FULL, IMMEDIATE transactions); PostgreSQL in a fresh database that is
+dropped afterwards. Prints tickets/second and queries/ticket per database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+def _setup_django(database_url: str | None, data_dir: str) -> None:
+    os.environ["SUPPORTDESK_DATA_DIR"] = data_dir
+    os.environ["SUPPORTDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["SUPPORTDESK_LOG_LEVEL"] = "ERROR"
+    if database_url:
+        os.environ["SUPPORTDESK_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("SUPPORTDESK_DATABASE_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.config.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare() -> None:
+    from django.core.management import call_command
+
+    from supportdesk.accounts.transfer import import_accounts, read_json
+    from supportdesk.clock import now
+
+    call_command("migrate", interactive=False, verbosity=0)
+    records = read_json((SHARED / "bench" / "accounts.json").read_text())
+    import_accounts(records, now=now())
+    extra = []
+    for i in range(20):
+        extra.append(
+            {
+                "slug": f"bench{i}",
+                "name": f"Bench Customer {i}",
+                "domains": [f"bench{i}.example"],
+                "subscription": {"plan": "mission-critical" if i % 2 else "plus",
+                                 "status": "active", "starts": "2025-01-01"},
+                "contacts": [
+                    {"email": f"poc{j}@bench{i}.example", "name": f"POC {j}",
+                     "point_of_contact": j == 0, "phone": f"+55 11 9{i:02d}{j:02d}-{1000 + j:04d}"}
+                    for j in range(5)
+                ],
+            }
+        )
+    from supportdesk.accounts.transfer import Located
+
+    import_accounts([Located(e, f"bench[{n}]") for n, e in enumerate(extra)], now=now())
+
+
+def _requests(count: int, seed: int) -> list[object]:
+    from supportdesk.accounts.models import Contact
+    from supportdesk.intake.service import InboundRequest
+
+    rng = random.Random(seed)
+    contacts = list(Contact.objects.select_related("account").order_by("email"))
+    points = [c for c in contacts if c.is_point_of_contact]
+    phones = [c.phone for c in contacts if c.phone]
+    domains = ["acme.io", "empresa.com.br", "example.org"] + [f"bench{i}.example" for i in range(20)]
+    free = ["gmail.com", "hotmail.com", "outlook.com", "yahoo.com.br", "uol.com.br"]
+    start = datetime(2025, 11, 3, 11, 0, tzinfo=UTC)
+    out = []
+    for n in range(count):
+        received = start + timedelta(seconds=37 * n)
+        roll = rng.random()
+        body = f"Request {n}: the nightly export failed with error E{rng.randint(100, 999)}.\n" * 3
+        if roll < 0.55:
+            if rng.random() < 0.5:
+                sender = rng.choice(contacts).email
+            else:
+                sender = f"user{rng.randint(1, 5000)}@{rng.choice(domains)}"
+            out.append(InboundRequest(channel="email", sender_email=sender, sender_name="Someone",
+                                      subject=f"Export failed ({n})", body_text=body,
+                                      body_html=f"<p>{body}</p>", received_at=received,
+                                      authenticated=True, message_id=f"<bench-{n}@mail.example>"))
+        elif roll < 0.70:
+            out.append(InboundRequest(channel="email",
+                                      sender_email=f"person{rng.randint(1, 9999)}@{rng.choice(free)}",
+                                      subject=f"Question {n}", body_text=body, received_at=received))
+        elif roll < 0.90:
+            out.append(InboundRequest(channel="portal", contact=rng.choice(points),
+                                      subject=f"Portal request {n}", body_text=body,
+                                      requested_severity=rng.choice(["low", "medium", "high"]),
+                                      received_at=received))
+        else:
+            out.append(InboundRequest(channel="hotline", sender_phone=rng.choice(phones),
+                                      subject=f"Call {n}", body_text=body, received_at=received))
+    return out
+
+
+def _run(count: int, seed: int, profile: bool) -> tuple[float, float]:
+    from django.db import connection, reset_queries
+
+    from supportdesk.intake.service import receive
+    from supportdesk.tickets.models import Ticket
+
+    requests = _requests(count, seed)
+    # Warm up (first policy load, first queries) on a few extra requests, not timed.
+    for request in _requests(20, seed + 1):
+        receive(request)  # type: ignore[arg-type]
+    before = Ticket.objects.count()
+    connection.force_debug_cursor = True
+    reset_queries()
+    for request in requests[:200]:
+        receive(request)  # type: ignore[arg-type]
+    queries_per_ticket = len(connection.queries) / 200
+    connection.force_debug_cursor = False
+    reset_queries()
+    timed = requests[200:]
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    for request in timed:
+        receive(request)  # type: ignore[arg-type]
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - started
+    assert Ticket.objects.count() == before + len(requests)
+    if profiler:
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(int(os.environ.get("BENCH_LINES", "30")))
+    return len(timed) / elapsed, queries_per_ticket
+
+
+def _one(database: str, args: argparse.Namespace) -> None:
+    """Run in a child process so each database gets a fresh Django."""
+    import subprocess
+
+    command = [sys.executable, __file__, "--child", database, "--tickets", str(args.tickets),
+               "--seed", str(args.seed), "--postgres", args.postgres,
+               "--sqlite-synchronous", args.sqlite_synchronous]
+    if args.profile:
+        command.append("--profile")
+    subprocess.run(command, check=True)
+
+
+def _child(database: str, args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="supportdesk-bench-") as data_dir:
+        url = None
+        pg_name = None
+        if database == "postgresql":
+            import psycopg
+
+            pg_name = f"supportdesk_bench_{os.getpid()}"
+            with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{pg_name}"')
+            url = f"{args.postgres}/{pg_name}"
+        try:
+            _setup_django(url, data_dir)
+            from django.db import connection
+
+            _prepare()
+            if connection.vendor == "sqlite" and args.sqlite_synchronous != "full":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"PRAGMA synchronous={args.sqlite_synchronous.upper()}")
+            rate, queries = _run(args.tickets, args.seed, args.profile)
+            sync = f", synchronous={args.sqlite_synchronous}" if database == "sqlite" else ""
+            print(
+                f"{database}{sync}: {args.tickets} tickets through intake.service.receive: "
+                f"{rate:,.0f} tickets/s, {queries:.1f} queries/ticket "
+                f"({connection.vendor}, Python {sys.version.split()[0]})"
+            )
+        finally:
+            if pg_name:
+                from django.db import connections
+
+                connections.close_all()
+                import psycopg
+
+                with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tickets", type=int, default=10_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--postgres", default=os.environ.get(
+        "SUPPORTDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432"))
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the timed part")
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["full", "normal"],
+        default="full",
+        help="SQLite durability: full (the product's setting: every commit waits for the disk) "
+        "or normal (WAL still consistent, but the last commits may be lost on power failure; "
+        "shows the cost of the code path without the disk's fsync latency)",
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args)
+        return
+    for database in (["sqlite", "postgresql"] if args.database == "both" else [args.database]):
+        _one(database, args)
+
+
+if __name__ == "__main__":
+    main()
