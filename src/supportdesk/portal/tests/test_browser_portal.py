@@ -42,7 +42,7 @@ def test_a_point_of_contact_opens_a_ticket_follows_it_and_replies(page, acme, tm
     page.get_by_role("link", name="Open a ticket").first.click()
     assert page.get_by_text("business operations stopped").is_visible()  # SPEC §3 guide
     page.get_by_label("Subject").fill("Checkout returns error 502")
-    page.get_by_label(re.compile(r"^High")).check()
+    page.locator("#id_severity_high").check()
     page.get_by_label("What happened?").fill("Since 09:12 every payment fails with 502. No workaround.")
     log = tmp_path / "gateway.log"
     log.write_text("502 Bad Gateway upstream=payments-api\n")

@@ -1,1 +1,0 @@
-from supportdesk.web.testing import chromium, page  # noqa: F401  (fixtures)
