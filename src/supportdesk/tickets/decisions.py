@@ -37,9 +37,11 @@ class TicketSla:
     def apply_to(self, ticket: Any) -> None:
         for name, value in self.__dict__.items():
             setattr(ticket, name, value)
-        ticket.next_sla_at = (
-            self.first_response_due if ticket.first_responded_at is None else None
-        )
+        # The SLA worker's next look at it (its warning moment, else the due time), set
+        # in the same transaction so a stale warning can never fire (supportdesk.sla).
+        from supportdesk.sla.moments import first_moment
+
+        ticket.next_sla_at = first_moment(ticket)
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -33,7 +33,7 @@ class TicketChange:
 # kind -> dotted paths of functions taking one TicketChange. Empty until the outbound,
 # SLA and on-call issues fill it.
 HOOKS: dict[str, tuple[str, ...]] = {
-    "opened": (),
+    "opened": ("supportdesk.sla.oncall.page_new_ticket",),
     "customer_message": (),
     "public_reply": ("supportdesk.outbound.hooks.mail_public_reply",),
     "internal_note": (),

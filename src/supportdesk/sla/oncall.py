@@ -1,0 +1,246 @@
+"""On-call paging: a new High ticket on a 24x7 plan pages whoever is on call.
+
+The page goes out by mail and by a signed webhook, and shows in the person's console
+notifications with an acknowledge button. Unacknowledged after
+SUPPORTDESK_ONCALL_ACK_MINUTES, the worker pages the next person of the rota (see
+`rota.escalation_order`); when everybody was paged the supervisors are told. A first
+public reply on the ticket ends the page too (somebody is on it).
+
+`Page.escalate_at` is claimed by the worker with a conditional UPDATE, like
+`Ticket.next_sla_at`, so two workers never page the same person twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from supportdesk import clock
+from supportdesk.accounts.models import User
+from supportdesk.policy import Calendar, business_time_between
+from supportdesk.sla import rota as rotas
+from supportdesk.sla.models import Notification, Page, PageAttempt
+from supportdesk.sla.notify import local_text, supervisors, tell, ticket_url
+from supportdesk.tickets.models import OPEN_STATUSES, Severity, Ticket
+
+logger = logging.getLogger(__name__)
+
+WEEK = timedelta(days=7)
+
+
+def ack_window() -> timedelta:
+    return timedelta(minutes=settings.SUPPORTDESK_ONCALL_ACK_MINUTES)
+
+
+@cache
+def _round_the_clock(calendar_id: str, calendar: Calendar) -> bool:
+    probe = clock.now()
+    return business_time_between(probe, probe + WEEK, calendar) == WEEK
+
+
+def needs_page(ticket: Ticket) -> bool:
+    """A High ticket with an SLA on a clock that always runs (a 24x7 plan), unanswered."""
+    if ticket.severity != Severity.HIGH or ticket.first_response_due is None:
+        return False
+    if ticket.first_responded_at is not None or ticket.status not in OPEN_STATUSES:
+        return False
+    from supportdesk.core.policy_source import active_policy
+
+    calendar = active_policy().calendars.get(ticket.sla_coverage)
+    return calendar is not None and _round_the_clock(calendar.id, calendar)
+
+
+# --- the hook --------------------------------------------------------------------------------
+
+
+def page_new_ticket(change: Any) -> None:
+    """tickets.notify hook for "opened": page the on-call specialist when it is needed."""
+    ticket = Ticket.objects.select_related("account").filter(pk=change.ticket_id).first()
+    if ticket is None or not needs_page(ticket):
+        return
+    page_for(ticket, at=change.at)
+
+
+def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None = None) -> Page | None:
+    """Open the page for `ticket` (once per ticket) and page the person on call at `at`."""
+    now = now or clock.now()
+    at = at or now
+    rota = rotas.active_rota()
+    try:
+        with transaction.atomic():
+            page = Page.objects.create(ticket=ticket, rota=rota, created_at=at, level=0)
+            order = rotas.escalation_order(rota, at) if rota is not None else []
+            if not order:
+                page.outcome = Page.Outcome.NOBODY
+                page.save(update_fields=["outcome"])
+                tell(
+                    supervisors(),
+                    kind=Notification.Kind.UNACKNOWLEDGED,
+                    text=f"#{ticket.number} {ticket.subject}: new High ticket and nobody is on call",
+                    subject=f"Nobody on call for High ticket #{ticket.number}",
+                    template="sla/mail/unacknowledged",
+                    context=_context(ticket, page, level=0),
+                    now=now,
+                    ticket=ticket,
+                    page=page,
+                )
+                return page
+            _page_person(page, ticket, order[0], level=0, now=now)
+            page.escalate_at = now + ack_window()
+            page.save(update_fields=["escalate_at"])
+            return page
+    except IntegrityError:
+        return None  # paged already (the hook ran twice)
+
+
+def _page_person(page: Page, ticket: Ticket, person: User, *, level: int, now: datetime) -> PageAttempt:
+    attempt = PageAttempt.objects.create(page=page, level=level, user=person, at=now)
+    context = _context(ticket, page, level=level)
+    tell(
+        [person],
+        kind=Notification.Kind.PAGE,
+        text=f"On call: #{ticket.number} {ticket.subject} (High)",
+        subject=f"On call: High ticket #{ticket.number}",
+        template="sla/mail/page",
+        context=context,
+        now=now,
+        ticket=ticket,
+        page=page,
+    )
+    url = settings.SUPPORTDESK_ONCALL_WEBHOOK_URL
+    if url:
+        from supportdesk.sla.webhooks import enqueue_webhook
+
+        enqueue_webhook(url=url, body=_webhook_body(ticket, page, person, level, now), attempt=attempt, now=now)
+    return attempt
+
+
+def _webhook_body(ticket: Ticket, page: Page, person: User, level: int, now: datetime) -> bytes:
+    payload = {
+        "event": "page",
+        "page": page.pk,
+        "level": level,
+        "sent_at": now.isoformat(),
+        "on_call": {"email": person.email, "name": person.name},
+        "ticket": {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "severity": ticket.severity,
+            "account": ticket.account.name if ticket.account_id else None,
+            "opened_at": ticket.opened_at.isoformat(),
+            "first_response_due": ticket.first_response_due.isoformat() if ticket.first_response_due else None,
+            "url": ticket_url(ticket),
+        },
+        "ack_url": ack_url(page),
+    }
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+
+
+def ack_url(page: Page) -> str:
+    return f"{settings.SITE_URL}/console/sla/pages/{page.pk}/"
+
+
+def _context(ticket: Ticket, page: Page, *, level: int) -> dict[str, Any]:
+    from supportdesk.core.policy_source import active_policy
+
+    calendar = active_policy().calendars.get(ticket.sla_coverage)
+    due = ticket.first_response_due
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "account": ticket.account.name if ticket.account_id else "",
+        "due_text": local_text(due, calendar),
+        "url": ticket_url(ticket),
+        "ack_url": ack_url(page),
+        "level": level,
+        "ack_minutes": settings.SUPPORTDESK_ONCALL_ACK_MINUTES,
+    }
+
+
+# --- acknowledging -------------------------------------------------------------------------
+
+
+def acknowledge(*, page: Page, user: User, now: datetime | None = None) -> Page:
+    """`user` takes the page: no further escalation. A second acknowledgement is refused."""
+    now = now or clock.now()
+    if not user.is_active or not user.is_agent:
+        raise ValidationError({"user": f"{user.email} is not an active specialist or supervisor"})
+    with transaction.atomic():
+        taken = Page.objects.filter(pk=page.pk, acknowledged_at__isnull=True, outcome="").update(
+            acknowledged_at=now, acknowledged_by=user, escalate_at=None,
+            outcome=Page.Outcome.ACKNOWLEDGED,
+        )
+        fresh = Page.objects.select_related("acknowledged_by").get(pk=page.pk)
+        if not taken:
+            raise ValidationError({"page": _closed_reason(fresh)})
+    return fresh
+
+
+def _closed_reason(page: Page) -> str:
+    if page.acknowledged_by is not None:
+        return f"already acknowledged by {page.acknowledged_by.get_full_name()}"
+    return f"this page is closed: {page.get_outcome_display()}"
+
+
+# --- escalating -------------------------------------------------------------------------------
+
+
+def escalate_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Page the next person for every page not acknowledged in time. Returns pages handled."""
+    now = now or clock.now()
+    handled = 0
+    due = Page.objects.filter(escalate_at__lte=now).order_by("escalate_at")
+    if connection.vendor == "postgresql":
+        due = due.select_for_update(skip_locked=True)
+    while True:
+        with transaction.atomic():
+            batch = list(due.values_list("id", "escalate_at")[:limit])
+            for page_id, seen in batch:
+                # The claim: only the worker that moves escalate_at from what it saw acts.
+                if Page.objects.filter(pk=page_id, escalate_at=seen, outcome="").update(escalate_at=None):
+                    _escalate(Page.objects.select_related("ticket", "rota").get(pk=page_id), now=now)
+                    handled += 1
+        if len(batch) < limit:
+            return handled
+
+
+def _escalate(page: Page, *, now: datetime) -> None:
+    ticket = page.ticket
+    if ticket.first_responded_at is not None or ticket.status not in OPEN_STATUSES:
+        page.outcome = Page.Outcome.ANSWERED
+        page.save(update_fields=["outcome"])
+        return
+    paged = set(page.attempts.values_list("user_id", flat=True))
+    order = rotas.escalation_order(page.rota, page.created_at) if page.rota else []
+    following = [person for person in order if person.pk not in paged]
+    if not following:
+        page.outcome = Page.Outcome.EXHAUSTED
+        page.save(update_fields=["outcome"])
+        tell(
+            supervisors(),
+            kind=Notification.Kind.UNACKNOWLEDGED,
+            text=f"#{ticket.number} {ticket.subject}: nobody acknowledged the on-call page",
+            subject=f"Nobody acknowledged the page for High ticket #{ticket.number}",
+            template="sla/mail/unacknowledged",
+            context=_context(ticket, page, level=page.level),
+            now=now,
+            ticket=ticket,
+            page=page,
+        )
+        return
+    page.level += 1
+    _page_person(page, ticket, following[0], level=page.level, now=now)
+    page.escalate_at = now + ack_window()
+    page.save(update_fields=["level", "escalate_at"])
+
+
+def unacknowledged_pages() -> int:
+    return Page.objects.filter(outcome="", acknowledged_at__isnull=True).count()
+
