@@ -23,6 +23,10 @@ class Command(BaseCommand):
             "--smtp-port", type=int, default=None, help="also accept mail by SMTP/LMTP on this port"
         )
         parser.add_argument("--threads", type=int, default=8, help="web worker threads")
+        parser.add_argument(
+            "--no-worker", action="store_true",
+            help="do not run the embedded background worker (run `supportdesk worker` instead)",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         from waitress import serve
@@ -41,8 +45,17 @@ class Command(BaseCommand):
             listener = start_listener(host=host, port=options["smtp_port"])
             print(f"mail intake on SMTP port {options['smtp_port']}", file=sys.stderr, flush=True)
         print(f"data directory: {settings.DATA_DIR}", file=sys.stderr, flush=True)
+        worker_stop = None
+        if not options["no_worker"]:
+            from supportdesk.sla.worker import start_embedded
+
+            # Tasks (mail, webhooks) and the SLA sweep, in a thread (supportdesk.sla.worker).
+            _, worker_stop = start_embedded()
+            print("background worker: embedded (tasks and SLA sweep)", file=sys.stderr, flush=True)
         try:
             serve(application, host=host, port=port, threads=options["threads"], ident="supportdesk")
         finally:
+            if worker_stop is not None:
+                worker_stop.set()
             if listener is not None:
                 listener.stop()
