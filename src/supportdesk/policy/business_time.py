@@ -37,32 +37,42 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def deadline_after(start: datetime, budget: Budget, calendar: Calendar) -> datetime:
     """The earliest instant at which `budget` of working time after `start` is used up."""
     # The SLA engine's hot path, inlined on purpose (bench/business_time.py measures it):
-    # the general walk is `_after`; this is the same code for the common case.
+    # whole seconds on the cached timeline here; everything else goes to `_deadline`.
     try:
         delta = start - _EPOCH  # exact integer arithmetic, and TypeError when naive
     except TypeError:
         raise _naive("start", start) from None
-    seconds, micro = delta.days * 86_400 + delta.seconds, delta.microseconds
-    if isinstance(budget, BusinessDays):
-        on = calendar.business_day_calendar
-        return _datetime(*_after_business_days(on, seconds, micro, budget.days))
-    if budget.__class__ is not timedelta or micro or budget.microseconds or budget.days < 0:
-        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
-    timeline = calendar.timeline_for(seconds)
+    seconds = delta.days * 86_400 + delta.seconds
+    timeline = calendar.current_timeline
+    if (
+        budget.__class__ is not timedelta
+        or delta.microseconds
+        or timeline is None
+        or not timeline.low <= seconds < timeline.high
+    ):
+        return _deadline(calendar, seconds, delta.microseconds, budget)
+    budget_seconds = budget.days * 86_400 + budget.seconds
     ends = timeline.ends
     index = bisect_right(ends, seconds)
-    if index == len(ends) or not budget:
-        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
+    if budget_seconds <= 0 or budget.microseconds or index == len(ends):
+        return _deadline(calendar, seconds, 0, budget)
     opening = timeline.starts[index]
     if opening > seconds:  # outside working time: count from the next opening
         seconds = opening
-    pos = timeline.pos_at_start[index] + seconds - opening + budget.days * 86_400 + budget.seconds
+    pos = timeline.pos_at_start[index] + seconds - opening + budget_seconds
     pos_at_end = timeline.pos_at_end
     found = bisect_left(pos_at_end, pos)  # the earliest instant pos is reached
     if found == len(pos_at_end):
-        return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
-    due = timeline.starts[found] + pos - timeline.pos_at_start[found]
-    return datetime.fromtimestamp(due, UTC)
+        return _deadline(calendar, seconds, 0, budget)
+    return datetime.fromtimestamp(timeline.starts[found] + pos - timeline.pos_at_start[found], UTC)
+
+
+def _deadline(calendar: Calendar, seconds: int, micro: int, budget: Budget) -> datetime:
+    """`deadline_after` in general: business days, microseconds, uncached years."""
+    if isinstance(budget, BusinessDays):
+        on = calendar.business_day_calendar
+        return _datetime(*_after_business_days(on, seconds, micro, budget.days))
+    return _datetime(*_after(calendar, seconds, micro, *_budget_parts(budget)))
 
 
 def deadline_before(end: datetime, budget: timedelta, calendar: Calendar) -> datetime:

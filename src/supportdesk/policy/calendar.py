@@ -74,7 +74,8 @@ class Calendar:
         self._business_day_calendar: Calendar | None = None
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._lock = threading.Lock()
-        self._timeline: Timeline | None = None
+        # The latest timeline built (None before first use). Read it; never assign it.
+        self.current_timeline: Timeline | None = None
 
     def __repr__(self) -> str:
         return f"<Calendar {self.id} {self.time_zone}>"
@@ -137,24 +138,24 @@ class Calendar:
 
     def timeline_for(self, instant: int) -> Timeline:
         """A timeline covering `instant` (the hot path: usually the cached one)."""
-        current = self._timeline
+        current = self.current_timeline
         if current is not None and current.low <= instant < current.high:
             return current
         return self.timeline(instant)
 
     def timeline(self, *instants: int) -> Timeline:
         """A timeline covering the given epoch seconds (with at least a year to spare)."""
-        current = self._timeline
+        current = self.current_timeline
         if current is not None and all(current.covers(t) for t in instants):
             return current
         with self._lock:
-            current = self._timeline
+            current = self.current_timeline
             years = {datetime.fromtimestamp(t, UTC).year for t in instants}
             first, last = min(years) - 1, max(years) + 1
             if current is not None:
                 first, last = min(first, current.first_year), max(last, current.last_year)
-            self._timeline = Timeline.build(self, first, last)
-            return self._timeline
+            self.current_timeline = Timeline.build(self, first, last)
+            return self.current_timeline
 
     def extend(self, timeline: Timeline) -> Timeline:
         """A timeline reaching further into the future than `timeline`."""
@@ -164,11 +165,11 @@ class Calendar:
                 f"calendar {self.id} has no working time left after {timeline.last_year}"
             )
         with self._lock:
-            current = self._timeline or timeline
+            current = self.current_timeline or timeline
             if current.last_year > timeline.last_year:
                 return current
-            self._timeline = Timeline.build(self, current.first_year, current.last_year + years)
-            return self._timeline
+            self.current_timeline = Timeline.build(self, current.first_year, current.last_year + years)
+            return self.current_timeline
 
 
 def _normalise(hours: Iterable[tuple[int, int]]) -> Hours:

@@ -267,3 +267,8 @@ def test_an_unreadable_file_is_one_problem(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
     [problem] = problems_of(str(missing))
     assert problem.startswith(f"{missing}:1: cannot read the policy file (")
+
+
+def test_docs_show_the_default_policy_as_shipped() -> None:
+    docs = Path(__file__).resolve().parents[4] / "docs" / "policy.md"
+    assert default_policy_path().read_text(encoding="utf-8") in docs.read_text(encoding="utf-8")
