@@ -8,7 +8,9 @@ crash in between leaves the row `stored` to be processed again.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -78,11 +80,14 @@ def _canonical_id(message_id: str) -> str | None:
 
 
 def own_addresses() -> tuple[str, ...]:
+    return _own_addresses(settings.SUPPORTDESK_SUPPORT_ADDRESS, settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.cache
+def _own_addresses(*configured: str) -> tuple[str, ...]:
     from email.utils import parseaddr
 
-    return tuple(
-        {parseaddr(a)[1].lower() for a in (settings.SUPPORTDESK_SUPPORT_ADDRESS, settings.DEFAULT_FROM_EMAIL) if a}
-    )
+    return tuple(sorted({parseaddr(a)[1].lower() for a in configured if a}))
 
 
 def parse_stored(row: InboundMail) -> ParsedMail:
@@ -103,7 +108,7 @@ def _is_our_own(parsed: ParsedMail) -> bool:
     return is_our_own_mail([("Message-ID", f"<{parsed.message_id}>"), *parsed.control_headers])
 
 
-def _authenticated(parsed: ParsedMail, identification: Identification) -> bool | None:
+def _authenticated(parsed: ParsedMail, identify: Callable[[], Identification]) -> bool | None:
     """What the intake service is told: None = domain alone decides (no authserv-id set,
     or the domain claims no customer), True = DMARC vouches, False = a customer domain
     claimed without our MTA's DMARC pass."""
@@ -112,7 +117,7 @@ def _authenticated(parsed: ParsedMail, identification: Identification) -> bool |
         return None
     if parsed.authentication.passed:
         return True
-    return False if identification.identified else None
+    return False if identify().identified else None
 
 
 def _attachments(parsed: ParsedMail) -> list[InboundAttachment]:
@@ -198,16 +203,18 @@ def _process(row: InboundMail, now: datetime) -> Outcome:
                      automatic.DISPOSITION_NOTIFICATION, automatic.LOOP):
         return _ignore(row, now, meta, parsed, reasons)
 
-    identification = (
-        identify_sender_by_email(parsed.sender.address) if parsed.sender.address else
-        Identification(None, None, ())
-    )
-    authenticated = _authenticated(parsed, identification)
+    @functools.cache
+    def identify() -> Identification:  # asked only when a decision needs it
+        if not parsed.sender.address:
+            return Identification(None, None, ())
+        return identify_sender_by_email(parsed.sender.address)
+
+    authenticated = _authenticated(parsed, identify)
     if authenticated is False:
         reasons.append(f"sender not authenticated: {parsed.authentication.reason}")
 
     with transaction.atomic():
-        thread = find_thread(parsed, identification=identification, authenticated=authenticated)
+        thread = find_thread(parsed, identify=identify, authenticated=authenticated)
         reasons.extend(thread.reasons)
         if thread.ticket is not None and not thread.closed:
             return _append(row, now, meta, parsed, thread.ticket, reasons)
@@ -216,7 +223,7 @@ def _process(row: InboundMail, now: datetime) -> Outcome:
                 transaction.set_rollback(True)
                 return _already_done(row)
             return _outcome_of(row, parsed.message_id, Action.IGNORED, None, None, reasons)
-        return _create(row, now, meta, parsed, identification, authenticated, thread, reasons)
+        return _create(row, now, meta, parsed, authenticated, thread, reasons)
 
 
 def _ignore(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
@@ -249,7 +256,7 @@ def _append(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
 
 
 def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
-            identification: Identification, authenticated: bool | None, thread: Any,
+            authenticated: bool | None, thread: Any,
             reasons: list[str]) -> Outcome:
     from supportdesk.outbound.tags import TAG_PATTERN
 

@@ -16,18 +16,18 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 
 from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.process import process_mail
-from supportdesk.intake.email.store import RawMail, pending, store_mail
+from supportdesk.intake.email.store import RawMail, pending, store_mail, store_mails
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,20 @@ OK = "250 2.0.0 OK: stored as inbound mail {id}"
 TOO_BIG = "552 5.3.4 Message size exceeds the limit of {limit} bytes"
 BARE_LF = "550 5.6.11 Bare LF or CR in message refused (SMTP smuggling protection)"
 TEMPORARY = "451 4.3.0 Temporary failure storing the message, please retry"
+# At most this many mails share one transaction. Small for processing: on SQLite a
+# processing transaction holds the write lock, and stores (250s) wait behind it.
+BATCH = 100
+PROCESS_BATCH = 16
+
+
+def refusal_for(raw: bytes, *, max_bytes: int | None = None) -> str | None:
+    """The cheap checks made before anything is stored: size, bare LF/CR."""
+    limit = max_bytes if max_bytes is not None else settings.SUPPORTDESK_MAX_MESSAGE_BYTES
+    if len(raw) > limit:
+        return TOO_BIG.format(limit=limit)
+    if _BARE_LF.search(raw):
+        return BARE_LF
+    return None
 
 
 def accept_message(
@@ -49,11 +63,9 @@ def accept_message(
     on_stored: Callable[[int], None] | None = None,
 ) -> str:
     """Store one message received by SMTP/LMTP; the reply line for the client."""
-    limit = max_bytes if max_bytes is not None else settings.SUPPORTDESK_MAX_MESSAGE_BYTES
-    if len(raw) > limit:
-        return TOO_BIG.format(limit=limit)
-    if _BARE_LF.search(raw):
-        return BARE_LF
+    refusal = refusal_for(raw, max_bytes=max_bytes)
+    if refusal:
+        return refusal
     try:
         row = store_mail(
             RawMail(
@@ -105,8 +117,39 @@ class IntakeWorker:
             inbound_id = self._queue.get()
             if inbound_id is None:
                 break
-            self._process(inbound_id)
+            batch = [inbound_id]
+            stop = False
+            while len(batch) < PROCESS_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._process_batch(batch)
+            if stop:
+                break
         connections.close_all()
+
+    def _process_batch(self, ids: list[int]) -> None:
+        """Mail that arrived together is processed in one transaction (one disk flush),
+        each in its own savepoint; if the batch fails as a whole, one by one."""
+        if len(ids) == 1:
+            self._process(ids[0])
+            return
+        try:
+            with transaction.atomic():
+                rows = list(InboundMail.objects.filter(pk__in=ids).order_by("id"))
+                for row in rows:
+                    process_mail(row)
+            self.processed += len(rows)
+        except Exception:
+            logger.exception("processing a batch of inbound mail failed; retrying one by one")
+            close_old_connections()
+            for inbound_id in ids:
+                self._process(inbound_id)
 
     def _process(self, inbound_id: int) -> None:
         try:
@@ -119,48 +162,91 @@ class IntakeWorker:
             close_old_connections()
 
 
-class IntakeHandler:
-    """aiosmtpd handler: the blocking store runs in a thread pool, never on the loop."""
+class StoreBatcher:
+    """Group commit: messages arriving together are stored in ONE transaction.
 
-    def __init__(self, *, route: str, worker: IntakeWorker | None, threads: int = 4) -> None:
+    Each SMTP session waits for its own message's commit before answering 250, but
+    concurrent sessions share the disk flush, which is what a commit costs.
+    """
+
+    def __init__(self, on_stored: Callable[[int], None] | None) -> None:
+        self.on_stored = on_stored
+        self._queue: queue.Queue[tuple[RawMail, Future[int]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="smtp-store", daemon=True)
+        self._thread.start()
+
+    def submit(self, mail: RawMail) -> Future[int]:
+        future: Future[int] = Future()
+        self._queue.put((mail, future))
+        return future
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            while len(batch) < BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._store(batch)
+        connections.close_all()
+
+    def _store(self, batch: list[tuple[RawMail, Future[int]]]) -> None:
+        try:
+            close_old_connections()
+            rows = store_mails([mail for mail, _ in batch])
+        except Exception as exc:
+            logger.exception("storing %d inbound message(s) failed; answered 451", len(batch))
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), row in zip(batch, rows, strict=True):
+            future.set_result(row.pk)
+            if self.on_stored is not None:
+                self.on_stored(row.pk)
+
+
+class IntakeHandler:
+    """aiosmtpd handler: cheap checks on the loop, the store in the group-commit thread."""
+
+    def __init__(self, *, route: str, worker: IntakeWorker | None) -> None:
         self.route = route
-        self.worker = worker
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="smtp-store")
+        self.batcher = StoreBatcher(worker.submit if worker else None)
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or b""
-        loop = asyncio.get_running_loop()
-
-        def store() -> str:
-            close_old_connections()  # a pool thread may hold a connection the DB dropped
-            return accept_message(
-                raw,
-                mail_from=envelope.mail_from,
-                rcpt_tos=envelope.rcpt_tos,
+        reply = refusal_for(raw)
+        if reply is None:
+            mail = RawMail(
+                raw=raw,
                 route=self.route,
-                on_stored=self.worker.submit if self.worker else None,
+                envelope_sender=envelope.mail_from or "",
+                envelope_recipients=tuple(envelope.rcpt_tos),
             )
-
-        reply = await loop.run_in_executor(self.executor, store)
+            try:
+                inbound_id = await asyncio.wrap_future(self.batcher.submit(mail))
+                reply = OK.format(id=inbound_id)
+            except Exception:
+                reply = TEMPORARY
         if isinstance(server, LMTP):
             # LMTP answers once per recipient; the message is stored once for all.
             return "\r\n".join([reply] * max(1, len(envelope.rcpt_tos)))
         return reply
 
-
     def close(self) -> None:
-        """Close each pool thread's database connection, then the pool."""
-        size = self.executor._max_workers
-        barrier = threading.Barrier(size)
-
-        def close_connection() -> None:
-            connections.close_all()
-            barrier.wait(timeout=10)  # holds the thread so every thread gets one call
-
-        futures = [self.executor.submit(close_connection) for _ in range(size)]
-        for future in futures:
-            future.exception(timeout=15)
-        self.executor.shutdown(wait=True)
+        self.batcher.stop()
 
 
 def _rewrite(status: str) -> str:
@@ -212,12 +298,12 @@ class Listener:
 
 
 def start_listener(
-    *, host: str = "127.0.0.1", port: int = 2525, lmtp: bool = False, threads: int = 4
+    *, host: str = "127.0.0.1", port: int = 2525, lmtp: bool = False
 ) -> Listener:
     """Start the listener and its processing thread (stop it with `.stop()`)."""
     worker = IntakeWorker().start()
     route = InboundMail.Route.LMTP if lmtp else InboundMail.Route.SMTP
-    handler = IntakeHandler(route=route, worker=worker, threads=threads)
+    handler = IntakeHandler(route=route, worker=worker)
     controller = IntakeController(handler, lmtp=lmtp, hostname=host, port=port)
     try:
         controller.start()

@@ -15,6 +15,7 @@ the closed one as its predecessor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from supportdesk.intake.email.mime import ParsedMail
@@ -30,7 +31,11 @@ class Thread:
 
 
 def may_write(
-    ticket: Ticket, *, sender: str | None, identification: Identification, authenticated: bool | None
+    ticket: Ticket,
+    *,
+    sender: str | None,
+    identify: Callable[[], Identification],
+    authenticated: bool | None,
 ) -> bool:
     """The sender may add to this ticket by mail."""
     if not sender or authenticated is False:
@@ -41,6 +46,7 @@ def may_write(
         return False
     if ticket.account_id is None:
         return sender == ticket.requester_email
+    identification = identify()
     if identification.account is None or identification.account.pk != ticket.account_id:
         return False
     if sender == ticket.requester_email:
@@ -50,7 +56,7 @@ def may_write(
 
 
 def find_thread(
-    parsed: ParsedMail, *, identification: Identification, authenticated: bool | None
+    parsed: ParsedMail, *, identify: Callable[[], Identification], authenticated: bool | None
 ) -> Thread:
     from supportdesk.outbound.selectors import ticket_for_message_ids
     from supportdesk.outbound.tags import find_ticket_tag
@@ -75,7 +81,7 @@ def find_thread(
     if not may_write(
         candidate,
         sender=parsed.sender.address,
-        identification=identification,
+        identify=identify,
         authenticated=authenticated,
     ):
         # Deliberately no ticket number in this reason's public part: it is only

@@ -17,13 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=2525, help="port to listen on")
         parser.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
-        parser.add_argument("--threads", type=int, default=4, help="threads that store messages")
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             listener = start_listener(
-                host=options["host"], port=options["port"], lmtp=options["lmtp"],
-                threads=options["threads"],
+                host=options["host"], port=options["port"], lmtp=options["lmtp"]
             )
         except OSError as exc:
             raise CommandError(

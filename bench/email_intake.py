@@ -1,0 +1,213 @@
+"""Email intake throughput: bulk path and SMTP (four concurrent clients), SQLite and PostgreSQL.
+
+    .venv/bin/python bench/email_intake.py [--backends sqlite,postgresql] [--paths bulk,smtp]
+
+Each run starts from an empty database (a fresh SQLite file or a fresh PostgreSQL
+database), imports `../shared/bench/accounts.json` with `supportdesk import accounts`,
+then ingests `../shared/bench/mail-1000`. A run is measured from the first message read
+to the last ticket committed, and checks that every message was stored and processed
+(for SMTP: that every message was committed before its 250 came back).
+The reference is django-helpdesk 2.6.1 on the same mail: 64/s SQLite, 92/s SQLite WAL,
+62/s PostgreSQL (shared/bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SUPPORTDESK_SHARED_DIR", REPO / ".." / "shared")).resolve()
+MAIL_DIR = SHARED / "bench" / "mail-1000"
+ACCOUNTS = SHARED / "bench" / "accounts.json"
+REFERENCE = {"sqlite": 64.0, "sqlite WAL": 92.0, "postgresql": 62.0}
+BEST_REFERENCE = max(REFERENCE.values())
+GOALS = {"bulk": 10, "smtp": 5}  # multiples of the best reference figure
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- child: one measured run in a fresh database ----------------------------------------
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "supportdesk.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("import", "accounts", str(ACCOUNTS), verbosity=0)
+
+
+def _check(expected: int) -> dict[str, int]:
+    from supportdesk.intake.email.models import InboundMail
+    from supportdesk.tickets.models import Ticket
+
+    stored = InboundMail.objects.count()
+    processed = InboundMail.objects.filter(status=InboundMail.Status.PROCESSED).count()
+    tickets = Ticket.objects.count()
+    if stored != expected or processed != expected:
+        raise SystemExit(f"bench: {stored} stored / {processed} processed of {expected}")
+    return {"stored": stored, "processed": processed, "tickets": tickets}
+
+
+def run_bulk() -> dict[str, object]:
+    from supportdesk.intake.email.bulk import ingest_many, maildir_files
+    from supportdesk.intake.email.store import RawMail
+
+    files = maildir_files(MAIL_DIR)
+    lines: list[str] = []
+    started = time.perf_counter()
+    mails = (RawMail(raw=path.read_bytes(), route="maildir", origin=str(path)) for path in files)
+    ingest_many(mails, on_outcome=lambda outcome: lines.append(json.dumps(outcome.as_json())))
+    elapsed = time.perf_counter() - started
+    return {"messages": len(files), "seconds": elapsed, **_check(len(files))}
+
+
+def run_smtp(clients: int) -> dict[str, object]:
+    import smtplib
+
+    from supportdesk.intake.email.models import InboundMail
+    from supportdesk.intake.email.smtp import start_listener
+
+    files = sorted(MAIL_DIR.iterdir())
+    raws = [path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for path in files]
+    port = _free_port()
+    listener = start_listener(host="127.0.0.1", port=port)
+    shares = [raws[i::clients] for i in range(clients)]
+    errors: list[str] = []
+    unsafe: list[int] = []
+
+    def client(share: list[bytes]) -> None:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+                for raw in share:
+                    refused = smtp.sendmail("bench@example.org", ["support@example.com"], raw)
+                    if refused:
+                        errors.append(str(refused))
+        except Exception as exc:  # reported, fails the run
+            errors.append(repr(exc))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = time.perf_counter() - started
+    # Every 250 was given after its commit: all rows must be there right now.
+    committed_at_last_250 = InboundMail.objects.count()
+    if committed_at_last_250 != len(raws):
+        unsafe.append(committed_at_last_250)
+    listener.worker.wait_idle(timeout=600)
+    while InboundMail.objects.filter(status=InboundMail.Status.STORED).exists():
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    listener.stop()
+    if errors or unsafe:
+        raise SystemExit(f"bench: SMTP errors {errors[:3]} / committed at last 250: {unsafe}")
+    return {
+        "messages": len(raws),
+        "seconds": elapsed,
+        "accepted_seconds": accepted,
+        "clients": clients,
+        **_check(len(raws)),
+    }
+
+
+def child(path: str, clients: int) -> None:
+    _setup_django()
+    from django.db import connection
+
+    result = run_bulk() if path == "bulk" else run_smtp(clients)
+    result["backend"] = connection.vendor
+    print(json.dumps(result))
+
+
+# --- parent: one child process per (backend, path), fresh database each ----------------
+
+
+def _run_child(backend: str, path: str, clients: int) -> dict[str, object]:
+    env = dict(os.environ)
+    data_dir = tempfile.mkdtemp(prefix="supportdesk-bench-")
+    env["SUPPORTDESK_DATA_DIR"] = data_dir
+    env["SUPPORTDESK_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    env.setdefault("SUPPORTDESK_LOG_LEVEL", "ERROR")
+    dbname = None
+    if backend == "postgresql":
+        import psycopg
+
+        base = os.environ.get("SUPPORTDESK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+        dbname = f"supportdesk_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["SUPPORTDESK_DATABASE_URL"] = f"{base}/{dbname}"
+    else:
+        env["SUPPORTDESK_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
+    try:
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", path, "--clients", str(clients)],
+            env=env, capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"bench {backend}/{path} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        if dbname:
+            import psycopg
+
+            with psycopg.connect(base + "/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--paths", default="bulk,smtp")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent SMTP clients")
+    parser.add_argument("--child", choices=["bulk", "smtp"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, str(REPO / "src"))
+        child(args.child, args.clients)
+        return
+    if not MAIL_DIR.is_dir():
+        raise SystemExit(f"bench: {MAIL_DIR} not found (shared data lives at <repo>/../shared)")
+    print(f"email intake, {MAIL_DIR} ({len(list(MAIL_DIR.iterdir()))} messages); "
+          f"reference django-helpdesk 2.6.1: {REFERENCE} msg/s")
+    for backend in args.backends.split(","):
+        for path in args.paths.split(","):
+            result = _run_child(backend, path, args.clients)
+            rate = float(result["messages"]) / float(result["seconds"])  # type: ignore[arg-type]
+            ref = REFERENCE["postgresql" if backend == "postgresql" else "sqlite WAL"]
+            goal = GOALS[path] * BEST_REFERENCE
+            extra = ""
+            if path == "smtp":
+                accepted = float(result["messages"]) / float(result["accepted_seconds"])  # type: ignore[arg-type]
+                extra = f", 250s at {accepted:.0f}/s ({args.clients} clients)"
+            print(
+                f"{backend:10} {path:4}: {rate:7.1f} msg/s  = {rate / ref:5.1f}x reference on {backend} "
+                f"({rate / BEST_REFERENCE:4.1f}x best reference {BEST_REFERENCE:.0f}/s; goal {goal:.0f}/s "
+                f"{'met' if rate >= goal else 'NOT met'}){extra}; "
+                f"{result['tickets']} tickets, all {result['processed']} committed"
+            )
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
