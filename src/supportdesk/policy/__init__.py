@@ -14,7 +14,7 @@ from supportdesk.policy.business_time import (
 )
 from supportdesk.policy.calendar import Calendar, HolidaySet
 from supportdesk.policy.enums import AccountStatus, Channel, Severity
-from supportdesk.policy.errors import PolicyError
+from supportdesk.policy.errors import PolicyError, UnknownPlanError
 from supportdesk.policy.loader import (
     default_policy_path,
     load_default_policy,
@@ -40,6 +40,7 @@ __all__ = [
     "SlaDecision",
     "StatusRule",
     "Target",
+    "UnknownPlanError",
     "business_time_between",
     "deadline_after",
     "deadline_before",

@@ -13,3 +13,10 @@ class PolicyError(ValueError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class UnknownPlanError(PolicyError, KeyError):
+    """`policy.plan(id)` with an id the policy does not have (also a KeyError)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return "\n".join(self.problems)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from supportdesk.policy.calendar import Calendar
 from supportdesk.policy.enums import AccountStatus, Channel, Severity
-from supportdesk.policy.errors import PolicyError
+from supportdesk.policy.errors import PolicyError, UnknownPlanError
 from supportdesk.policy.targets import Target
 
 
@@ -75,7 +75,7 @@ class Policy:
         try:
             return self.plans[plan_id]
         except KeyError:
-            raise PolicyError(
+            raise UnknownPlanError(
                 f"unknown plan {plan_id!r}; valid plans: {', '.join(self.plans)}"
             ) from None
 

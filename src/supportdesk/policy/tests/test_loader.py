@@ -79,8 +79,11 @@ def test_legacy_plans_are_not_sold_from_2022_07_01() -> None:
 
 
 def test_an_unknown_plan_id_names_the_valid_ones() -> None:
+    with pytest.raises(KeyError):
+        load_default_policy().plan("platinum")
     with pytest.raises(PolicyError) as caught:
         load_default_policy().plan("platinum")
+    assert str(caught.value) == caught.value.problems[0]
     assert caught.value.problems == [
         "unknown plan 'platinum'; valid plans: bronze, pro, silver, gold, enterprise, "
         "standard, plus, mission-critical"
