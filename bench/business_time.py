@@ -16,8 +16,8 @@ Every result of ours is checked against pandas. pandas rolls a result that lands
 closing time to the next opening (Mon 08:00 + 12 h -> Tue 08:00; ours: Mon 20:00, the
 earliest instant), so agreement is "business-time equivalent": the working time from
 ours to pandas' result is zero, and the working time from the start to either is the
-budget. Each timing is the best of --repeat runs. Prints per-second figures and the
-ratios to pandas; exits non-zero if any result disagrees.
+budget. Each timing is the best of --repeat runs (--pandas-repeat for pandas). Prints
+per-second figures and the ratios to pandas; exits non-zero if any result disagrees.
 """
 
 from __future__ import annotations
@@ -85,7 +85,13 @@ def pandas_dues(starts: list[datetime], hours: int, year: int) -> Callable[[], l
     return run
 
 
-def check(starts: list[datetime], ours: list[datetime], theirs: list[Any], budget: timedelta, cal: Calendar) -> tuple[int, int]:
+def check(
+    starts: list[datetime],
+    ours: list[datetime],
+    theirs: list[Any],
+    budget: timedelta,
+    cal: Calendar,
+) -> tuple[int, int]:
     """(identical, rolled) counts; raises SystemExit on any real disagreement."""
     identical = rolled = 0
     for start, mine, other in zip(starts, ours, theirs, strict=True):
@@ -100,17 +106,21 @@ def check(starts: list[datetime], ours: list[datetime], theirs: list[Any], budge
         ):
             rolled += 1
             continue
-        sys.exit(f"DISAGREE: start {start.isoformat()} + {budget}: ours {mine.isoformat()}, pandas {their_due.isoformat()}")
+        sys.exit(
+            f"DISAGREE: start {start.isoformat()} + {budget}: ours {mine.isoformat()}, pandas {their_due.isoformat()}"
+        )
     return identical, rolled
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--starts", type=int, default=100_000)
     parser.add_argument("--year", type=int, default=2026)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept)")
-    parser.add_argument("--pandas-repeat", type=int, default=1)
+    parser.add_argument("--pandas-repeat", type=int, default=3)
     args = parser.parse_args()
 
     cal = calendar()
@@ -119,16 +129,26 @@ def main() -> None:
     epochs = [int(start.timestamp()) for start in starts]
     epoch_array = np.array(epochs, dtype=np.int64)
     count = len(starts)
-    print(f"{count:,} random starts in {args.year}, {ZONE} Mon-Fri 08:00-20:00 + BR national holidays")
+    print(
+        f"{count:,} random starts in {args.year}, {ZONE} Mon-Fri 08:00-20:00 + BR national holidays"
+    )
     print(f"{'budget':>6}  {'path':<30} {'per second':>14}  {'x pandas':>9}")
     for hours in BUDGET_HOURS:
         budget = timedelta(hours=hours)
         pandas_time, theirs = best_of(args.pandas_repeat, pandas_dues(starts, hours, args.year))
-        single_time, ours = best_of(args.repeat, lambda budget=budget: [deadline_after(s, budget, cal) for s in starts])
+        single_time, ours = best_of(
+            args.repeat, lambda budget=budget: [deadline_after(s, budget, cal) for s in starts]
+        )
         identical, rolled = check(starts, ours, theirs, budget, cal)
-        batch_time, batch = best_of(args.repeat, lambda budget=budget: deadlines_after(starts, budget, cal))
-        list_time, listed = best_of(args.repeat, lambda budget=budget: deadlines_after_epoch(epochs, budget, cal))
-        numpy_time, vectored = best_of(args.repeat, lambda budget=budget: deadlines_after_epoch(epoch_array, budget, cal))
+        batch_time, batch = best_of(
+            args.repeat, lambda budget=budget: deadlines_after(starts, budget, cal)
+        )
+        list_time, listed = best_of(
+            args.repeat, lambda budget=budget: deadlines_after_epoch(epochs, budget, cal)
+        )
+        numpy_time, vectored = best_of(
+            args.repeat, lambda budget=budget: deadlines_after_epoch(epoch_array, budget, cal)
+        )
         expected = [int(due.timestamp()) for due in ours]
         if batch != ours or listed != expected or vectored.tolist() != expected:
             sys.exit(f"batch results differ from one-at-a-time results for {hours} h")
@@ -140,8 +160,12 @@ def main() -> None:
             ("deadlines_after_epoch (numpy)", numpy_time),
         ]
         for name, seconds in rows:
-            print(f"{hours:>4} h  {name:<30} {count / seconds:>14,.0f}  {pandas_time / seconds:>8.1f}x")
-        print(f"        agreement: {identical:,} identical, {rolled:,} pandas rolled to the next opening, 0 differ")
+            print(
+                f"{hours:>4} h  {name:<30} {count / seconds:>14,.0f}  {pandas_time / seconds:>8.1f}x"
+            )
+        print(
+            f"        agreement: {identical:,} identical, {rolled:,} pandas rolled to the next opening, 0 differ"
+        )
 
 
 if __name__ == "__main__":

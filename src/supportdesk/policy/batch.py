@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def deadlines_after(starts: Iterable[datetime], budget: Budget, calendar: Calendar) -> list[datetime]:
+def deadlines_after(
+    starts: Iterable[datetime], budget: Budget, calendar: Calendar
+) -> list[datetime]:
     """`deadline_after(start, budget, calendar)` for every start, in order."""
     starts = list(starts)
     if (
@@ -81,7 +83,9 @@ def _bulk(timeline: Timeline, starts: list[int], budget: int) -> list[int]:
     if budget == 0:
         return first_working
     # pos(t) + budget = t + (pos_at_start - start) + budget for t inside an interval
-    shift = [pos - start + budget for start, pos in zip(opening, timeline.pos_at_start, strict=True)]
+    shift = [
+        pos - start + budget for start, pos in zip(opening, timeline.pos_at_start, strict=True)
+    ]
     target = list(map(add, first_working, map(shift.__getitem__, index)))
     back = [start - pos for start, pos in zip(opening, timeline.pos_at_start, strict=True)]
     found = map(bisect_left, repeat(timeline.pos_at_end), target)

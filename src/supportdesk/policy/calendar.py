@@ -168,7 +168,9 @@ class Calendar:
             current = self.current_timeline or timeline
             if current.last_year > timeline.last_year:
                 return current
-            self.current_timeline = Timeline.build(self, current.first_year, current.last_year + years)
+            self.current_timeline = Timeline.build(
+                self, current.first_year, current.last_year + years
+            )
             return self.current_timeline
 
 

@@ -12,7 +12,12 @@ from supportdesk.policy.calendar import WEEKDAYS, Calendar, HolidaySet, Hours
 from supportdesk.policy.reading import Reader, Table, dotted, suggest
 
 CALENDAR_KEYS = (
-    "description", "time_zone", "business_days", "hours", "holidays", "extra_holidays",
+    "description",
+    "time_zone",
+    "business_days",
+    "hours",
+    "holidays",
+    "extra_holidays",
     "special_hours",
 )
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*-\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
@@ -49,13 +54,21 @@ def _read_calendar(reader: Reader, calendar_id: str, table: Table) -> Calendar |
     if time_zone is None or weekly is None:
         return None
     return Calendar(
-        calendar_id, time_zone=time_zone, weekly_hours=weekly, holidays=holiday_set,
-        extra_holidays=extra, special_hours=special, description=description,
+        calendar_id,
+        time_zone=time_zone,
+        weekly_hours=weekly,
+        holidays=holiday_set,
+        extra_holidays=extra,
+        special_hours=special,
+        description=description,
     )
 
 
 def _link_business_days(
-    reader: Reader, calendars: dict[str, Calendar], declared: list[str], calendar_id: str,
+    reader: Reader,
+    calendars: dict[str, Calendar],
+    declared: list[str],
+    calendar_id: str,
     table: object,
 ) -> None:
     if not isinstance(table, dict) or calendar_id not in calendars:
@@ -144,13 +157,18 @@ def read_ranges(reader: Reader, value: object, path: Sequence[str], where: str) 
 def _range(reader: Reader, text: str, path: Sequence[str], where: str) -> tuple[int, int] | None:
     match = _RANGE.match(text)
     if match is None:
-        reader.problem(path, f'interval "{text}" on {where} is not a time range; expected {RANGE_EXAMPLE}')
+        reader.problem(
+            path, f'interval "{text}" on {where} is not a time range; expected {RANGE_EXAMPLE}'
+        )
         return None
     hour1, minute1, second1, hour2, minute2, second2 = (int(part or 0) for part in match.groups())
     start = hour1 * 3600 + minute1 * 60 + second1
     end = hour2 * 3600 + minute2 * 60 + second2
     if max(minute1, minute2, second1, second2) > 59 or start >= 86_400 or end > 86_400:
-        reader.problem(path, f'interval "{text}" on {where} has an impossible time; expected times from 00:00 to 24:00')
+        reader.problem(
+            path,
+            f'interval "{text}" on {where} has an impossible time; expected times from 00:00 to 24:00',
+        )
         return None
     if end <= start:
         reader.problem(
@@ -201,7 +219,9 @@ def _extra_holidays(reader: Reader, table: Table, path: Sequence[str]) -> list[d
     extra_path = (*path, "extra_holidays")
     value = table.get("extra_holidays", [])
     if not isinstance(value, list):
-        reader.problem(extra_path, f"{dotted(extra_path)} must be a list of dates like [2026-12-24]")
+        reader.problem(
+            extra_path, f"{dotted(extra_path)} must be a list of dates like [2026-12-24]"
+        )
         return []
     dates = [reader.a_date(item, extra_path, "extra holiday") for item in value]
     return [day for day in dates if day is not None]

@@ -23,8 +23,16 @@ from supportdesk.policy.toml_lines import KeyLines
 
 TOP_KEYS = ("version", "sla", "email", "calendars", "account_statuses", "channels", "plans")
 PLAN_KEYS = (
-    "name", "family", "sold_until", "availability", "channels", "coverage", "targets",
-    "technical_account_manager", "account_manager", "max_points_of_contact",
+    "name",
+    "family",
+    "sold_until",
+    "availability",
+    "channels",
+    "coverage",
+    "targets",
+    "technical_account_manager",
+    "account_manager",
+    "max_points_of_contact",
 )
 _PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DEFAULT_POLICY = "default_policy.toml"
@@ -36,7 +44,9 @@ def load_policy(path: str | Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}:1: cannot read the policy file ({exc}); expected a UTF-8 TOML file") from None
+        raise PolicyError(
+            f"{path}:1: cannot read the policy file ({exc}); expected a UTF-8 TOML file"
+        ) from None
     return parse_policy(text, source=path)
 
 
@@ -91,9 +101,15 @@ def _read_policy(reader: Reader, data: Table, source: Path | None) -> Policy | N
     if reader.problems or version is None:
         return None
     return Policy(
-        version=version, calendars=calendars, plans=plans, statuses=statuses,
-        channel_rules=channel_rules, default_severity=default_severity,
-        free_mail_extra_domains=domains, warning_share=warning_share, source=source,
+        version=version,
+        calendars=calendars,
+        plans=plans,
+        statuses=statuses,
+        channel_rules=channel_rules,
+        default_severity=default_severity,
+        free_mail_extra_domains=domains,
+        warning_share=warning_share,
+        source=source,
     )
 
 
@@ -146,9 +162,17 @@ def _read_plan(reader: Reader, plan_id: str, table: Table, calendars: list[str])
         return None
     assert name and family and channels is not None and coverage and targets is not None
     return Plan(
-        id=plan_id, name=name, family=family, sold_until=sold_until, channels=channels,
-        coverage=coverage, targets=targets, technical_account_manager=technical,
-        account_manager=manager, max_points_of_contact=cap, availability=availability,
+        id=plan_id,
+        name=name,
+        family=family,
+        sold_until=sold_until,
+        channels=channels,
+        coverage=coverage,
+        targets=targets,
+        technical_account_manager=technical,
+        account_manager=manager,
+        max_points_of_contact=cap,
+        availability=availability,
     )
 
 
@@ -164,7 +188,10 @@ def _channels(reader: Reader, table: Table, path: Sequence[str]) -> frozenset[Ch
         )
         return None
     if not names:
-        reader.problem((*path, "channels"), f"{dotted(path)}.channels is empty; expected at least one of: {choices(Channel)}")
+        reader.problem(
+            (*path, "channels"),
+            f"{dotted(path)}.channels is empty; expected at least one of: {choices(Channel)}",
+        )
         return None
     return frozenset(Channel(name) for name in names)
 
@@ -192,7 +219,9 @@ def _targets(reader: Reader, table: Table, path: Sequence[str]) -> dict[Severity
     return result if len(result) == len(Severity) else None
 
 
-def _read_statuses(reader: Reader, data: Table, plans: list[str]) -> dict[AccountStatus, StatusRule]:
+def _read_statuses(
+    reader: Reader, data: Table, plans: list[str]
+) -> dict[AccountStatus, StatusRule]:
     tables = reader.table(data, ("account_statuses",)) or {}
     reader.only(tables, ("account_statuses",), [status.value for status in AccountStatus])
     rules: dict[AccountStatus, StatusRule] = {}
@@ -235,7 +264,9 @@ def _read_channels(reader: Reader, data: Table) -> dict[Channel, ChannelRule]:
     return rules
 
 
-def _severity(reader: Reader, table: Table, path: Sequence[str], default: Severity | None) -> Severity:
+def _severity(
+    reader: Reader, table: Table, path: Sequence[str], default: Severity | None
+) -> Severity:
     value = table.get(path[-1])
     if value is None:
         return default or Severity.MEDIUM
@@ -243,14 +274,20 @@ def _severity(reader: Reader, table: Table, path: Sequence[str], default: Severi
         return Severity(value)
     except ValueError:
         extra = ' or "requester"' if path[0] == "channels" else ""
-        reader.problem(path, f'unknown severity "{value}" in {dotted(path)}; expected one of: {choices(Severity)}{extra}')
+        reader.problem(
+            path,
+            f'unknown severity "{value}" in {dotted(path)}; expected one of: {choices(Severity)}{extra}',
+        )
         return default or Severity.MEDIUM
 
 
 def _warning_share(reader: Reader, sla: Table) -> float:
     value = sla.get("warning_share", 0.75)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        reader.problem(("sla", "warning_share"), f"sla.warning_share is {value!r}; expected a fraction between 0 and 1, e.g. 0.75")
+        reader.problem(
+            ("sla", "warning_share"),
+            f"sla.warning_share is {value!r}; expected a fraction between 0 and 1, e.g. 0.75",
+        )
         return 0.75
     return float(value)
 

@@ -67,7 +67,9 @@ class Reader:
         value = self.typed(parent, path, bool, "true or false", required=False)
         return default if value is None else value
 
-    def string_list(self, parent: Table, path: Sequence[str], *, required: bool = True) -> list[str] | None:
+    def string_list(
+        self, parent: Table, path: Sequence[str], *, required: bool = True
+    ) -> list[str] | None:
         value = self.typed(parent, path, list, "a list of strings", required)
         if value is None:
             return None
@@ -81,7 +83,9 @@ class Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.problem(path, f"{dotted(path)} is {value!r}; expected a whole number of at least 1")
+            self.problem(
+                path, f"{dotted(path)} is {value!r}; expected a whole number of at least 1"
+            )
             return None
         return value
 
@@ -94,9 +98,7 @@ class Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem(
-            path, f"{what} {_show(value)} is not a date; expected a date like 2022-07-01"
-        )
+        self.problem(path, f"{what} {_show(value)} is not a date; expected a date like 2022-07-01")
         return None
 
     def typed(

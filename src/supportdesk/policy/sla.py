@@ -72,7 +72,9 @@ def decide_sla(
     status = _coerce(AccountStatus, status, "status") if status is not None else None
     requested = _coerce(Severity, severity, "severity") if severity is not None else None
     if opened_at.tzinfo is None or opened_at.utcoffset() is None:
-        raise ValueError(f"opened_at {opened_at.isoformat()} has no time zone; give an aware datetime")
+        raise ValueError(
+            f"opened_at {opened_at.isoformat()} has no time zone; give an aware datetime"
+        )
     final, severity_reason = _severity_after_channel(policy, channel, requested)
     reasons = [severity_reason]
     own_plan = policy.plan(plan) if plan is not None else None
@@ -121,27 +123,56 @@ class _Base:
         self, reasons: list[str], terms_plan: str | None, *, channel_allowed: bool
     ) -> SlaDecision:
         return self._decision(
-            reasons, due=None, target=None, coverage=None, terms_plan=terms_plan,
-            channel_allowed=channel_allowed, summary=f"{self._head()}: no SLA",
+            reasons,
+            due=None,
+            target=None,
+            coverage=None,
+            terms_plan=terms_plan,
+            channel_allowed=channel_allowed,
+            summary=f"{self._head()}: no SLA",
         )
 
     def with_sla(self, reasons: list[str], terms: Plan, target: str, due: datetime) -> SlaDecision:
-        terms_note = f" ({terms.name} terms)" if self.own_plan is None or terms.id != self.own_plan.id else ""
+        terms_note = (
+            f" ({terms.name} terms)"
+            if self.own_plan is None or terms.id != self.own_plan.id
+            else ""
+        )
         return self._decision(
-            reasons, due=due, target=target, coverage=terms.coverage, terms_plan=terms.id,
-            channel_allowed=True, summary=f"{self._head()}: {target} on {terms.coverage}{terms_note}",
+            reasons,
+            due=due,
+            target=target,
+            coverage=terms.coverage,
+            terms_plan=terms.id,
+            channel_allowed=True,
+            summary=f"{self._head()}: {target} on {terms.coverage}{terms_note}",
         )
 
     def _decision(
-        self, reasons: list[str], *, due: datetime | None, target: str | None,
-        coverage: str | None, terms_plan: str | None, channel_allowed: bool, summary: str,
+        self,
+        reasons: list[str],
+        *,
+        due: datetime | None,
+        target: str | None,
+        coverage: str | None,
+        terms_plan: str | None,
+        channel_allowed: bool,
+        summary: str,
     ) -> SlaDecision:
         return SlaDecision(
-            severity=self.severity, due=due, target=target, coverage=coverage,
-            terms_plan=terms_plan, channel_allowed=channel_allowed,
-            policy_version=self.policy.version, reasons=tuple(reasons),
-            plan=self.own_plan.id if self.own_plan else None, status=self.status,
-            channel=self.channel, opened_at=self.opened_at, summary=summary,
+            severity=self.severity,
+            due=due,
+            target=target,
+            coverage=coverage,
+            terms_plan=terms_plan,
+            channel_allowed=channel_allowed,
+            policy_version=self.policy.version,
+            reasons=tuple(reasons),
+            plan=self.own_plan.id if self.own_plan else None,
+            status=self.status,
+            channel=self.channel,
+            opened_at=self.opened_at,
+            summary=summary,
         )
 
 

@@ -95,8 +95,15 @@ def _tables(timeline: Timeline) -> _Tables:
         buckets = np.arange(0, int(pos_at_end[count - 1]) + pos_step, pos_step, dtype=np.int64)
         first_pos_end_at = np.searchsorted(pos_at_end[:count], buckets, side="left")
     return _Tables(
-        low=timeline.low, count=count, ends=ends, pos_at_end=pos_at_end,
-        shift=pos_at_start - starts, back=starts - pos_at_start, starts=starts,
-        end_step=end_step, first_end_after=first_end_after,
-        pos_step=pos_step, first_pos_end_at=first_pos_end_at,
+        low=timeline.low,
+        count=count,
+        ends=ends,
+        pos_at_end=pos_at_end,
+        shift=pos_at_start - starts,
+        back=starts - pos_at_start,
+        starts=starts,
+        end_step=end_step,
+        first_end_after=first_end_after,
+        pos_step=pos_step,
+        first_pos_end_at=first_pos_end_at,
     )

@@ -32,7 +32,10 @@ def due(*args: str) -> dict:  # type: ignore[type-arg]
 
 def supportdesk(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "supportdesk", *args], capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "supportdesk", *args],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "SUPPORTDESK_POLICY_FILE": ""},
     )
 
@@ -49,20 +52,48 @@ def _fresh_policy() -> None:
     ("plan", "severity", "opened", "expected_due", "target", "coverage"),
     [
         # Friday 19:00 BRT on Support Standard, 1 business day: Monday 19:00
-        ("standard", "low", "2026-11-27T19:00-03:00", "2026-11-30T22:00:00Z", "1 business day", "12x5"),
+        (
+            "standard",
+            "low",
+            "2026-11-27T19:00-03:00",
+            "2026-11-30T22:00:00Z",
+            "1 business day",
+            "12x5",
+        ),
         # 24x7, "1 business day" from Friday 15:00: Monday 15:00
         ("gold", "low", "2026-11-27T15:00-03:00", "2026-11-30T18:00:00Z", "1 business day", "24x7"),
         # ...from Saturday 10:00: Tuesday 00:00 (the clock starts Monday 00:00)
         ("gold", "low", "2026-11-28T10:00-03:00", "2026-12-01T03:00:00Z", "1 business day", "24x7"),
         # Monday 08:00 + a full 12-hour day on 12x5 is Monday 20:00, not Tuesday 08:00
-        ("standard", "high", "2026-11-30T08:00-03:00", "2026-11-30T23:00:00Z", "1 business day", "12x5"),
+        (
+            "standard",
+            "high",
+            "2026-11-30T08:00-03:00",
+            "2026-11-30T23:00:00Z",
+            "1 business day",
+            "12x5",
+        ),
         # opened outside coverage (Saturday): counting starts at Monday's opening
-        ("standard", "medium", "2026-11-28T10:00-03:00", "2026-11-30T23:00:00Z", "1 business day", "12x5"),
+        (
+            "standard",
+            "medium",
+            "2026-11-28T10:00-03:00",
+            "2026-11-30T23:00:00Z",
+            "1 business day",
+            "12x5",
+        ),
         # "N h" on 24x7 runs through the weekend
         ("silver", "high", "2026-11-28T10:00-03:00", "2026-11-28T14:00:00Z", "1 h", "24x7"),
         ("plus", "low", "2026-11-28T22:00-03:00", "2026-11-29T09:00:00Z", "8 h", "24x7"),
         # "N min", given in UTC
-        ("mission-critical", "high", "2026-11-28T13:00:00Z", "2026-11-28T13:30:00Z", "30 min", "24x7"),
+        (
+            "mission-critical",
+            "high",
+            "2026-11-28T13:00:00Z",
+            "2026-11-28T13:30:00Z",
+            "30 min",
+            "24x7",
+        ),
     ],
 )
 def test_due_answers_the_spec_examples(
@@ -76,14 +107,58 @@ def test_due_answers_the_spec_examples(
 
 
 def test_due_applies_channel_and_status_rules() -> None:
-    email = due("--plan", "gold", "--severity", "low", "--channel", "email", "--opened", "2026-11-30T10:00-03:00")
-    assert (email["severity"], email["target"], email["due"]) == ("medium", "6 h", "2026-11-30T19:00:00Z")
-    trial = due("--plan", "gold", "--severity", "high", "--status", "trial", "--opened", "2026-11-30T10:00-03:00")
-    assert (trial["coverage"], trial["target"], trial["due"]) == ("12x5", "1 business day", "2026-12-01T13:00:00Z")
+    email = due(
+        "--plan",
+        "gold",
+        "--severity",
+        "low",
+        "--channel",
+        "email",
+        "--opened",
+        "2026-11-30T10:00-03:00",
+    )
+    assert (email["severity"], email["target"], email["due"]) == (
+        "medium",
+        "6 h",
+        "2026-11-30T19:00:00Z",
+    )
+    trial = due(
+        "--plan",
+        "gold",
+        "--severity",
+        "high",
+        "--status",
+        "trial",
+        "--opened",
+        "2026-11-30T10:00-03:00",
+    )
+    assert (trial["coverage"], trial["target"], trial["due"]) == (
+        "12x5",
+        "1 business day",
+        "2026-12-01T13:00:00Z",
+    )
     assert "trial account: Support Standard terms" in trial["reasons"]
-    expired = due("--plan", "gold", "--severity", "high", "--status", "expired", "--opened", "2026-11-30T10:00-03:00")
+    expired = due(
+        "--plan",
+        "gold",
+        "--severity",
+        "high",
+        "--status",
+        "expired",
+        "--opened",
+        "2026-11-30T10:00-03:00",
+    )
     assert expired["due"] is None and expired["target"] is None
-    standard_mail = due("--plan", "standard", "--severity", "low", "--channel", "email", "--opened", "2026-11-30T10:00-03:00")
+    standard_mail = due(
+        "--plan",
+        "standard",
+        "--severity",
+        "low",
+        "--channel",
+        "email",
+        "--opened",
+        "2026-11-30T10:00-03:00",
+    )
     assert standard_mail["due"] is None
     assert standard_mail["reasons"][-1] == "channel email not in plan Support Standard: no SLA"
 
@@ -91,17 +166,38 @@ def test_due_applies_channel_and_status_rules() -> None:
 def test_due_reads_another_policy_file(tmp_path: Path) -> None:
     custom = tmp_path / "vendor.toml"
     custom.write_text(default_policy_path().read_text().replace('"2022-07-01.1"', '"vendor-7"'))
-    result = due("--plan", "gold", "--severity", "high", "--opened", "2026-11-30T10:00Z", "--policy", str(custom))
+    result = due(
+        "--plan",
+        "gold",
+        "--severity",
+        "high",
+        "--opened",
+        "2026-11-30T10:00Z",
+        "--policy",
+        str(custom),
+    )
     assert result["policy_version"] == "vendor-7"
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--plan", "platinum", "--severity", "low"], "--plan: unknown plan 'platinum'; valid plans: bronze, pro, silver, gold, enterprise, standard, plus, mission-critical"),
-        (["--plan", "gold", "--severity", "urgent"], "argument --severity: invalid choice: 'urgent' (choose from 'low', 'medium', 'high')"),
-        (["--plan", "gold", "--severity", "low", "--status", "gone"], "argument --status: invalid choice: 'gone' (choose from 'active', 'trial', 'expired', 'suspended')"),
-        (["--plan", "gold", "--severity", "low", "--channel", "fax"], "argument --channel: invalid choice: 'fax' (choose from 'portal', 'email', 'hotline')"),
+        (
+            ["--plan", "platinum", "--severity", "low"],
+            "--plan: unknown plan 'platinum'; valid plans: bronze, pro, silver, gold, enterprise, standard, plus, mission-critical",
+        ),
+        (
+            ["--plan", "gold", "--severity", "urgent"],
+            "argument --severity: invalid choice: 'urgent' (choose from 'low', 'medium', 'high')",
+        ),
+        (
+            ["--plan", "gold", "--severity", "low", "--status", "gone"],
+            "argument --status: invalid choice: 'gone' (choose from 'active', 'trial', 'expired', 'suspended')",
+        ),
+        (
+            ["--plan", "gold", "--severity", "low", "--channel", "fax"],
+            "argument --channel: invalid choice: 'fax' (choose from 'portal', 'email', 'hotline')",
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_naming_the_valid_values(args: list[str], message: str) -> None:
@@ -112,24 +208,47 @@ def test_bad_arguments_are_one_line_naming_the_valid_values(args: list[str], mes
 
 
 def test_an_opening_time_without_offset_is_refused_with_an_example() -> None:
-    with pytest.raises(CommandError, match=r"has no time-zone offset; give an offset, e\.g\. 2026-11-30T15:00-03:00"):
+    with pytest.raises(
+        CommandError,
+        match=r"has no time-zone offset; give an offset, e\.g\. 2026-11-30T15:00-03:00",
+    ):
         policy("due", "--plan", "gold", "--severity", "low", "--opened", "2026-11-30T15:00")
 
 
 def test_from_a_terminal_bad_arguments_print_one_line_and_fail() -> None:
-    result = supportdesk("policy", "due", "--plan", "gold", "--severity", "urgent", "--opened", "2026-11-30T15:00-03:00")
+    result = supportdesk(
+        "policy",
+        "due",
+        "--plan",
+        "gold",
+        "--severity",
+        "urgent",
+        "--opened",
+        "2026-11-30T15:00-03:00",
+    )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.strip().count("\n") == 0
     assert "invalid choice: 'urgent' (choose from 'low', 'medium', 'high')" in result.stderr
-    unknown_plan = supportdesk("policy", "due", "--plan", "gld", "--severity", "low", "--opened", "2026-11-30T15:00Z")
+    unknown_plan = supportdesk(
+        "policy", "due", "--plan", "gld", "--severity", "low", "--opened", "2026-11-30T15:00Z"
+    )
     assert unknown_plan.returncode == 2
     assert unknown_plan.stderr.strip().count("\n") == 0
     assert "valid plans: bronze, pro, silver, gold" in unknown_plan.stderr
 
 
 def test_from_a_terminal_due_prints_one_json_object() -> None:
-    result = supportdesk("policy", "due", "--plan", "standard", "--severity", "low", "--opened", "2026-11-27T19:00-03:00")
+    result = supportdesk(
+        "policy",
+        "due",
+        "--plan",
+        "standard",
+        "--severity",
+        "low",
+        "--opened",
+        "2026-11-27T19:00-03:00",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["due"] == "2026-11-30T22:00:00Z"
 
@@ -139,13 +258,17 @@ def test_from_a_terminal_due_prints_one_json_object() -> None:
 
 def test_check_accepts_the_active_policy_and_summarises_it() -> None:
     out, _ = policy("check")
-    assert out.startswith(f"{default_policy_path()}: OK, policy version 2022-07-01.1: 8 plans (bronze,")
+    assert out.startswith(
+        f"{default_policy_path()}: OK, policy version 2022-07-01.1: 8 plans (bronze,"
+    )
 
 
 def test_check_lists_every_problem_with_file_and_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.toml"
     text = default_policy_path().read_text()
-    text = text.replace('high = "30 min" }', 'high = "3 hourz" }', 1).replace('time_zone = "America/Sao_Paulo"', 'time_zone = "Mars/Olympus"', 1)
+    text = text.replace('high = "30 min" }', 'high = "3 hourz" }', 1).replace(
+        'time_zone = "America/Sao_Paulo"', 'time_zone = "Mars/Olympus"', 1
+    )
     broken.write_text(text)
     err = StringIO()
     with pytest.raises(CommandError, match="2 problems; the policy was not loaded"):
@@ -153,7 +276,7 @@ def test_check_lists_every_problem_with_file_and_line(tmp_path: Path) -> None:
     lines = err.getvalue().splitlines()
     assert lines == [
         f'{broken}:19: unknown time zone "Mars/Olympus"; expected an IANA name such as "America/Sao_Paulo"',
-        f"{broken}:105: target '3 hourz' is not a duration; expected e.g. \"30 min\", \"2 h\" or \"1 business day\" (plan gold, high)",
+        f'{broken}:105: target \'3 hourz\' is not a duration; expected e.g. "30 min", "2 h" or "1 business day" (plan gold, high)',
     ]
 
 
@@ -183,11 +306,26 @@ def test_show_prints_the_plan_matrix_as_an_aligned_table() -> None:
     out, _ = policy("show")
     lines = out.splitlines()
     assert lines[0] == "policy version 2022-07-01.1"
-    assert lines[1].split() == ["plan", "name", "family", "sold", "until", "channels", "coverage", "Low", "Medium", "High"]
+    assert lines[1].split() == [
+        "plan",
+        "name",
+        "family",
+        "sold",
+        "until",
+        "channels",
+        "coverage",
+        "Low",
+        "Medium",
+        "High",
+    ]
     assert len(lines) == 2 + 8
     assert lines[2].split("  ")[0] == "bronze"
     gold = next(line for line in lines if line.startswith("gold "))
-    assert [cell.strip() for cell in gold.split("  ") if cell.strip()][-3:] == ["1 business day", "6 h", "30 min"]
+    assert [cell.strip() for cell in gold.split("  ") if cell.strip()][-3:] == [
+        "1 business day",
+        "6 h",
+        "30 min",
+    ]
     assert len({line.index("24x7") for line in lines if "24x7" in line}) == 1  # aligned columns
 
 
@@ -195,11 +333,27 @@ def test_show_prints_json() -> None:
     out, _ = policy("show", "--format", "json")
     data = json.loads(out)
     plans = {plan["id"]: plan for plan in data["plans"]}
-    assert list(plans) == ["bronze", "pro", "silver", "gold", "enterprise", "standard", "plus", "mission-critical"]
+    assert list(plans) == [
+        "bronze",
+        "pro",
+        "silver",
+        "gold",
+        "enterprise",
+        "standard",
+        "plus",
+        "mission-critical",
+    ]
     assert plans["standard"] == {
-        "id": "standard", "name": "Support Standard", "family": "current", "sold_until": None,
-        "availability": "free for customers and trial users", "channels": ["portal"], "coverage": "12x5",
+        "id": "standard",
+        "name": "Support Standard",
+        "family": "current",
+        "sold_until": None,
+        "availability": "free for customers and trial users",
+        "channels": ["portal"],
+        "coverage": "12x5",
         "targets": {"low": "1 business day", "medium": "1 business day", "high": "1 business day"},
-        "account_manager": True, "technical_account_manager": False, "max_points_of_contact": None,
+        "account_manager": True,
+        "technical_account_manager": False,
+        "max_points_of_contact": None,
     }
     assert plans["bronze"]["sold_until"] == "2022-07-01"

@@ -85,7 +85,10 @@ def calendar_for(case_data: dict[str, Any]) -> Calendar:
     special: dict[date, Ranges] = {}
     for day_text, ranges in spec.get("date_overrides", {}).items():
         special[date.fromisoformat(day_text)] = [
-            (seconds_of(a, end=False, end_2359=end_2359), seconds_of(b, end=True, end_2359=end_2359))
+            (
+                seconds_of(a, end=False, end_2359=end_2359),
+                seconds_of(b, end=True, end_2359=end_2359),
+            )
             for a, b in ranges
         ]
     cuts: dict[date, Ranges] = {}
@@ -107,8 +110,11 @@ def calendar_for(case_data: dict[str, Any]) -> Calendar:
         month, day_number = (int(part) for part in month_day.split("-"))
         closed |= {date(year, month, day_number) for year in range(1990, 2031)}
     return Calendar(
-        case_data["calendar"], time_zone=spec["timezone"], weekly_hours=weekly,
-        extra_holidays=closed, special_hours=special,
+        case_data["calendar"],
+        time_zone=spec["timezone"],
+        weekly_hours=weekly,
+        extra_holidays=closed,
+        special_hours=special,
     )
 
 

@@ -42,7 +42,9 @@ def clock_24x7() -> Calendar:
 
 
 def brazil_12x5() -> Calendar:
-    return Calendar("br", time_zone="America/Sao_Paulo", weekly_hours=WEEKDAYS_8_20, holidays=HolidaySet("BR"))
+    return Calendar(
+        "br", time_zone="America/Sao_Paulo", weekly_hours=WEEKDAYS_8_20, holidays=HolidaySet("BR")
+    )
 
 
 # --- SPEC §2, one example each -------------------------------------------------------
@@ -54,7 +56,9 @@ def test_one_business_day_on_12x5_is_one_full_working_day(clock_12x5: Calendar) 
     assert local(due) == "2026-11-30T19:00:00-03:00"
 
 
-def test_one_business_day_on_24x7_from_friday_afternoon_is_monday_afternoon(clock_24x7: Calendar) -> None:
+def test_one_business_day_on_24x7_from_friday_afternoon_is_monday_afternoon(
+    clock_24x7: Calendar,
+) -> None:
     due = deadline_after(brt("2026-11-27T15:00"), BusinessDays(1), clock_24x7)
     assert local(due) == "2026-11-30T15:00:00-03:00"
 
@@ -70,7 +74,9 @@ def test_a_due_time_is_the_earliest_instant_the_budget_is_used_up(clock_12x5: Ca
     assert local(due) == "2026-11-30T20:00:00-03:00"  # not Tuesday 08:00
 
 
-def test_a_ticket_opened_outside_coverage_counts_from_the_next_opening(clock_12x5: Calendar) -> None:
+def test_a_ticket_opened_outside_coverage_counts_from_the_next_opening(
+    clock_12x5: Calendar,
+) -> None:
     due = deadline_after(brt("2026-11-28T10:00"), timedelta(hours=1), clock_12x5)
     assert local(due) == "2026-11-30T09:00:00-03:00"
 
@@ -89,11 +95,23 @@ def test_minutes_are_a_budget_too(clock_24x7: Calendar) -> None:
 
 
 def test_a_zero_budget_is_the_first_working_moment(clock_12x5: Calendar) -> None:
-    assert local(deadline_after(brt("2026-11-30T10:00"), timedelta(0), clock_12x5)) == "2026-11-30T10:00:00-03:00"
-    assert local(deadline_after(brt("2026-11-30T06:00"), timedelta(0), clock_12x5)) == "2026-11-30T08:00:00-03:00"
+    assert (
+        local(deadline_after(brt("2026-11-30T10:00"), timedelta(0), clock_12x5))
+        == "2026-11-30T10:00:00-03:00"
+    )
+    assert (
+        local(deadline_after(brt("2026-11-30T06:00"), timedelta(0), clock_12x5))
+        == "2026-11-30T08:00:00-03:00"
+    )
     # the closing instant itself is not working time
-    assert local(deadline_after(brt("2026-11-30T20:00"), timedelta(0), clock_12x5)) == "2026-12-01T08:00:00-03:00"
-    assert local(deadline_after(brt("2026-11-28T10:00"), BusinessDays(0), clock_12x5)) == "2026-11-30T08:00:00-03:00"
+    assert (
+        local(deadline_after(brt("2026-11-30T20:00"), timedelta(0), clock_12x5))
+        == "2026-12-01T08:00:00-03:00"
+    )
+    assert (
+        local(deadline_after(brt("2026-11-28T10:00"), BusinessDays(0), clock_12x5))
+        == "2026-11-30T08:00:00-03:00"
+    )
 
 
 def test_a_start_at_closing_time_counts_from_the_next_opening(clock_12x5: Calendar) -> None:
@@ -113,7 +131,9 @@ def test_national_holidays_from_the_holidays_package_are_closed() -> None:
 
 def test_a_subdivision_adds_its_own_holidays() -> None:
     sao_paulo = Calendar(
-        "sp", time_zone="America/Sao_Paulo", weekly_hours=WEEKDAYS_8_20,
+        "sp",
+        time_zone="America/Sao_Paulo",
+        weekly_hours=WEEKDAYS_8_20,
         holidays=HolidaySet("BR", "SP"),
     )
     assert sao_paulo.is_holiday(date(2026, 7, 9))  # Constitutionalist Revolution (SP only)
@@ -122,11 +142,20 @@ def test_a_subdivision_adds_its_own_holidays() -> None:
 
 def test_extra_holidays_and_special_hours_change_single_dates() -> None:
     calendar = Calendar(
-        "x", time_zone="America/Sao_Paulo", weekly_hours=WEEKDAYS_8_20,
-        extra_holidays=[date(2026, 12, 24)], special_hours={date(2026, 12, 31): [(8 * 3600, 12 * 3600)]},
+        "x",
+        time_zone="America/Sao_Paulo",
+        weekly_hours=WEEKDAYS_8_20,
+        extra_holidays=[date(2026, 12, 24)],
+        special_hours={date(2026, 12, 31): [(8 * 3600, 12 * 3600)]},
     )
-    assert local(deadline_after(brt("2026-12-23T19:00"), timedelta(hours=2), calendar)) == "2026-12-25T09:00:00-03:00"
-    assert local(deadline_after(brt("2026-12-31T11:00"), timedelta(hours=2), calendar)) == "2027-01-01T09:00:00-03:00"
+    assert (
+        local(deadline_after(brt("2026-12-23T19:00"), timedelta(hours=2), calendar))
+        == "2026-12-25T09:00:00-03:00"
+    )
+    assert (
+        local(deadline_after(brt("2026-12-31T11:00"), timedelta(hours=2), calendar))
+        == "2027-01-01T09:00:00-03:00"
+    )
 
 
 def test_deadlines_cross_the_year_and_its_holidays() -> None:
@@ -138,12 +167,20 @@ def test_deadlines_cross_the_year_and_its_holidays() -> None:
 def test_long_budgets_reach_years_ahead(clock_12x5: Calendar) -> None:
     due = deadline_after(brt("2026-01-05T08:00"), timedelta(hours=12 * 261 * 3), clock_12x5)
     assert due.year == 2029
-    assert business_time_between(brt("2026-01-05T08:00"), due, clock_12x5) == timedelta(hours=12 * 261 * 3)
+    assert business_time_between(brt("2026-01-05T08:00"), due, clock_12x5) == timedelta(
+        hours=12 * 261 * 3
+    )
 
 
 def test_starts_far_in_the_past_and_future_work(clock_12x5: Calendar) -> None:
-    assert local(deadline_after(brt("1995-06-02T19:30"), timedelta(hours=1), clock_12x5)) == "1995-06-05T08:30:00-03:00"
-    assert local(deadline_after(brt("2090-06-02T19:30"), timedelta(hours=1), clock_12x5)) == "2090-06-05T08:30:00-03:00"
+    assert (
+        local(deadline_after(brt("1995-06-02T19:30"), timedelta(hours=1), clock_12x5))
+        == "1995-06-05T08:30:00-03:00"
+    )
+    assert (
+        local(deadline_after(brt("2090-06-02T19:30"), timedelta(hours=1), clock_12x5))
+        == "2090-06-05T08:30:00-03:00"
+    )
 
 
 # --- DST ------------------------------------------------------------------------------
@@ -154,8 +191,13 @@ def test_a_whole_day_at_the_spring_change_is_23_hours() -> None:
     every_day = {day: [(0, 86_400)] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     calendar = Calendar("ny", time_zone="America/New_York", weekly_hours=every_day)
     start = datetime(2026, 3, 8, tzinfo=new_york)
-    assert business_time_between(start, datetime(2026, 3, 9, tzinfo=new_york), calendar) == timedelta(hours=23)
-    assert local(deadline_after(start, timedelta(hours=24), calendar), new_york) == "2026-03-09T01:00:00-04:00"
+    assert business_time_between(
+        start, datetime(2026, 3, 9, tzinfo=new_york), calendar
+    ) == timedelta(hours=23)
+    assert (
+        local(deadline_after(start, timedelta(hours=24), calendar), new_york)
+        == "2026-03-09T01:00:00-04:00"
+    )
 
 
 def test_office_hours_keep_their_wall_times_across_the_autumn_change() -> None:
@@ -167,13 +209,20 @@ def test_office_hours_keep_their_wall_times_across_the_autumn_change() -> None:
     assert due == datetime(2026, 10, 26, 9, tzinfo=UTC)
 
 
-def test_sao_paulo_2018_dst_starting_at_midnight_is_handled_by_the_zone_database(clock_24x7: Calendar) -> None:
+def test_sao_paulo_2018_dst_starting_at_midnight_is_handled_by_the_zone_database(
+    clock_24x7: Calendar,
+) -> None:
     # 2018-11-04 00:00 BRT became 01:00 BRST: that Sunday had 23 hours
-    assert business_time_between(brt("2018-11-03T12:00"), brt("2018-11-04T12:00"), clock_24x7) == timedelta(hours=23)
+    assert business_time_between(
+        brt("2018-11-03T12:00"), brt("2018-11-04T12:00"), clock_24x7
+    ) == timedelta(hours=23)
     due = deadline_after(brt("2018-11-03T12:00"), timedelta(hours=24), clock_24x7)
     assert local(due) == "2018-11-04T13:00:00-02:00"
     # Saturday + 1 business day: Monday 00:00 to Tuesday 00:00, in summer time
-    assert local(deadline_after(brt("2018-11-03T10:00"), BusinessDays(1), clock_24x7)) == "2018-11-06T00:00:00-02:00"
+    assert (
+        local(deadline_after(brt("2018-11-03T10:00"), BusinessDays(1), clock_24x7))
+        == "2018-11-06T00:00:00-02:00"
+    )
 
 
 # --- precision, directions, intervals --------------------------------------------------
@@ -183,14 +232,18 @@ def test_microseconds_are_kept_exactly(clock_24x7: Calendar, clock_12x5: Calenda
     start = datetime(2026, 11, 30, 13, 0, 0, 123_456, tzinfo=UTC)
     assert deadline_after(start, timedelta(hours=1), clock_24x7) == start + timedelta(hours=1)
     late = brt("2026-11-30T19:59:59.500000")
-    assert local(deadline_after(late, timedelta(seconds=1), clock_12x5)).startswith("2026-12-01T08:00:00")
+    assert local(deadline_after(late, timedelta(seconds=1), clock_12x5)).startswith(
+        "2026-12-01T08:00:00"
+    )
     assert deadline_after(late, timedelta(seconds=1), clock_12x5).microsecond == 500_000
     early = brt("2026-11-30T07:59:59.500000")
     assert deadline_after(early, timedelta(0), clock_12x5) == brt("2026-11-30T08:00")
 
 
 def test_results_are_aware_utc_whatever_the_input_zone(clock_12x5: Calendar) -> None:
-    due = deadline_after(datetime(2026, 11, 30, 20, tzinfo=ZoneInfo("Asia/Tokyo")), timedelta(hours=1), clock_12x5)
+    due = deadline_after(
+        datetime(2026, 11, 30, 20, tzinfo=ZoneInfo("Asia/Tokyo")), timedelta(hours=1), clock_12x5
+    )
     assert due.tzinfo is UTC
     assert local(due) == "2026-11-30T09:00:00-03:00"
 
@@ -199,16 +252,26 @@ def test_business_time_between_is_negative_backwards(clock_12x5: Calendar) -> No
     a, b = brt("2026-11-27T19:00"), brt("2026-11-30T09:00")
     assert business_time_between(a, b, clock_12x5) == timedelta(hours=2)
     assert business_time_between(b, a, clock_12x5) == -timedelta(hours=2)
-    assert business_time_between(brt("2026-11-28T01:00"), brt("2026-11-29T23:00"), clock_12x5) == timedelta(0)
+    assert business_time_between(
+        brt("2026-11-28T01:00"), brt("2026-11-29T23:00"), clock_12x5
+    ) == timedelta(0)
 
 
 def test_deadline_before_counts_backwards(clock_12x5: Calendar) -> None:
-    assert local(deadline_before(brt("2026-11-30T09:00"), timedelta(hours=2), clock_12x5)) == "2026-11-27T19:00:00-03:00"
-    assert local(deadline_before(brt("2026-11-29T10:00"), timedelta(0), clock_12x5)) == "2026-11-27T20:00:00-03:00"
+    assert (
+        local(deadline_before(brt("2026-11-30T09:00"), timedelta(hours=2), clock_12x5))
+        == "2026-11-27T19:00:00-03:00"
+    )
+    assert (
+        local(deadline_before(brt("2026-11-29T10:00"), timedelta(0), clock_12x5))
+        == "2026-11-27T20:00:00-03:00"
+    )
 
 
 def test_working_intervals_are_clipped_to_the_window(clock_12x5: Calendar) -> None:
-    intervals = list(working_intervals(clock_12x5, brt("2026-11-27T19:00"), brt("2026-11-30T10:00")))
+    intervals = list(
+        working_intervals(clock_12x5, brt("2026-11-27T19:00"), brt("2026-11-30T10:00"))
+    )
     assert [(local(a), local(b)) for a, b in intervals] == [
         ("2026-11-27T19:00:00-03:00", "2026-11-27T20:00:00-03:00"),
         ("2026-11-30T08:00:00-03:00", "2026-11-30T10:00:00-03:00"),

@@ -79,7 +79,9 @@ def test_it_agrees_with_the_business_time_corpus(case_id: str) -> None:
     if case_id in OUR_CONVENTION:
         expected, _why = OUR_CONVENTION[case_id]
         assert _show(result) == expected
-        assert _show(result) != _source_expectation(data), "the source agrees now: drop the exception"
+        assert _show(result) != _source_expectation(data), (
+            "the source agrees now: drop the exception"
+        )
         return
     if "expected_local_date" in data:
         zone = calendar_for(data).zone

@@ -27,14 +27,22 @@ from supportdesk.policy.calendar import WEEKDAYS
 from supportdesk.policy.tests import oracle
 
 ZONES = [
-    "UTC", "America/New_York", "Europe/Berlin", "America/Sao_Paulo", "Australia/Lord_Howe",
+    "UTC",
+    "America/New_York",
+    "Europe/Berlin",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
     "Asia/Kolkata",
 ]
 DST_CHANGES = [
-    date(2018, 3, 11), date(2018, 11, 4),  # New York
-    date(2018, 3, 25), date(2018, 10, 28),  # Berlin
-    date(2018, 2, 18), date(2018, 11, 4),  # Sao Paulo (00:00 changes)
-    date(2018, 4, 1), date(2018, 10, 7),  # Lord Howe (30 min)
+    date(2018, 3, 11),
+    date(2018, 11, 4),  # New York
+    date(2018, 3, 25),
+    date(2018, 10, 28),  # Berlin
+    date(2018, 2, 18),
+    date(2018, 11, 4),  # Sao Paulo (00:00 changes)
+    date(2018, 4, 1),
+    date(2018, 10, 7),  # Lord Howe (30 min)
     date(2018, 12, 31),  # a year boundary
 ]
 QUARTER = 900
@@ -58,15 +66,19 @@ def calendars(draw: st.DrawFn) -> tuple[Calendar, oracle.OracleCalendar, datetim
     start = draw(starts())
     first_day = start.date()
     closed = frozenset(
-        first_day + timedelta(days=offset) for offset in draw(st.sets(st.integers(-2, 20), max_size=3))
+        first_day + timedelta(days=offset)
+        for offset in draw(st.sets(st.integers(-2, 20), max_size=3))
     )
     special = {
         first_day + timedelta(days=offset): draw(day_ranges())
         for offset in draw(st.sets(st.integers(-2, 20), max_size=3))
     }
     ours = Calendar(
-        "random", time_zone=zone, weekly_hours=dict(zip(WEEKDAYS, weekly, strict=True)),
-        extra_holidays=closed, special_hours=special,
+        "random",
+        time_zone=zone,
+        weekly_hours=dict(zip(WEEKDAYS, weekly, strict=True)),
+        extra_holidays=closed,
+        special_hours=special,
     )
     return ours, oracle.OracleCalendar(zone, weekly, closed, special), start
 
@@ -79,8 +91,9 @@ def starts() -> st.SearchStrategy[datetime]:
         timezones=st.just(UTC),
     )
     near_dst = st.builds(
-        lambda day, seconds: datetime(day.year, day.month, day.day, tzinfo=UTC)
-        + timedelta(seconds=seconds),
+        lambda day, seconds: (
+            datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(seconds=seconds)
+        ),
         st.sampled_from(DST_CHANGES),
         st.integers(-3 * 86_400, 3 * 86_400),
     )
@@ -164,4 +177,7 @@ def test_the_batch_forms_give_the_one_at_a_time_results(setup: tuple, data: st.D
     expected = [epoch(due) for due in one_by_one]
     epochs = [epoch(moment) for moment in moments]
     assert deadlines_after_epoch(epochs, budget, calendar) == expected
-    assert deadlines_after_epoch(np.array(epochs, dtype=np.int64), budget, calendar).tolist() == expected
+    assert (
+        deadlines_after_epoch(np.array(epochs, dtype=np.int64), budget, calendar).tolist()
+        == expected
+    )

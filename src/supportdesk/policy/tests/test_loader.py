@@ -21,14 +21,84 @@ from supportdesk.policy import (
 
 # SPEC §1, row by row: id, name, family, sold until, channels, coverage, Low, Medium, High
 SPEC_PLANS = [
-    ("bronze", "Bronze", "legacy", date(2022, 7, 1), "portal email hotline", "24x7", "4 business days", "24 h", "2 h"),
-    ("pro", "Pro", "legacy", date(2022, 7, 1), "portal email hotline", "24x7", "4 business days", "24 h", "2 h"),
-    ("silver", "Silver", "legacy", date(2022, 7, 1), "portal email hotline", "24x7", "2 business days", "12 h", "1 h"),
-    ("gold", "Gold", "legacy", date(2022, 7, 1), "portal email hotline", "24x7", "1 business day", "6 h", "30 min"),
-    ("enterprise", "Enterprise", "legacy", date(2022, 7, 1), "portal email hotline", "24x7", "1 business day", "6 h", "30 min"),
-    ("standard", "Support Standard", "current", None, "portal", "12x5", "1 business day", "1 business day", "1 business day"),
+    (
+        "bronze",
+        "Bronze",
+        "legacy",
+        date(2022, 7, 1),
+        "portal email hotline",
+        "24x7",
+        "4 business days",
+        "24 h",
+        "2 h",
+    ),
+    (
+        "pro",
+        "Pro",
+        "legacy",
+        date(2022, 7, 1),
+        "portal email hotline",
+        "24x7",
+        "4 business days",
+        "24 h",
+        "2 h",
+    ),
+    (
+        "silver",
+        "Silver",
+        "legacy",
+        date(2022, 7, 1),
+        "portal email hotline",
+        "24x7",
+        "2 business days",
+        "12 h",
+        "1 h",
+    ),
+    (
+        "gold",
+        "Gold",
+        "legacy",
+        date(2022, 7, 1),
+        "portal email hotline",
+        "24x7",
+        "1 business day",
+        "6 h",
+        "30 min",
+    ),
+    (
+        "enterprise",
+        "Enterprise",
+        "legacy",
+        date(2022, 7, 1),
+        "portal email hotline",
+        "24x7",
+        "1 business day",
+        "6 h",
+        "30 min",
+    ),
+    (
+        "standard",
+        "Support Standard",
+        "current",
+        None,
+        "portal",
+        "12x5",
+        "1 business day",
+        "1 business day",
+        "1 business day",
+    ),
     ("plus", "Support Plus", "current", None, "portal email hotline", "24x7", "8 h", "4 h", "2 h"),
-    ("mission-critical", "Mission Critical", "current", None, "portal email hotline", "24x7", "4 h", "2 h", "30 min"),
+    (
+        "mission-critical",
+        "Mission Critical",
+        "current",
+        None,
+        "portal email hotline",
+        "24x7",
+        "4 h",
+        "2 h",
+        "30 min",
+    ),
 ]
 
 
@@ -37,7 +107,12 @@ def test_the_default_policy_reproduces_every_plan_and_cell_of_the_spec() -> None
     assert list(policy.plans) == [row[0] for row in SPEC_PLANS]
     for plan_id, name, family, sold_until, channels, coverage, low, medium, high in SPEC_PLANS:
         plan = policy.plan(plan_id)
-        assert (plan.name, plan.family, plan.sold_until, plan.coverage) == (name, family, sold_until, coverage)
+        assert (plan.name, plan.family, plan.sold_until, plan.coverage) == (
+            name,
+            family,
+            sold_until,
+            coverage,
+        )
         assert plan.channels == frozenset(Channel(c) for c in channels.split())
         assert [plan.targets[s].text for s in Severity] == [low, medium, high]
         assert plan.account_manager is True
@@ -47,7 +122,10 @@ def test_the_default_policy_reproduces_every_plan_and_cell_of_the_spec() -> None
 
 def test_the_default_policy_states_the_spec_rules() -> None:
     policy = load_default_policy()
-    assert policy.status_rule(AccountStatus.ACTIVE).sla and policy.status_rule("active").terms_of is None
+    assert (
+        policy.status_rule(AccountStatus.ACTIVE).sla
+        and policy.status_rule("active").terms_of is None
+    )
     assert policy.status_rule("trial").terms_of == "standard"
     assert not policy.status_rule("expired").sla and not policy.status_rule("suspended").sla
     assert policy.channel_rule("email").severity is Severity.MEDIUM
@@ -92,12 +170,21 @@ def test_an_unknown_plan_id_names_the_valid_ones() -> None:
 
 @pytest.mark.parametrize(
     ("text", "budget"),
-    [("30 min", "0:30:00"), ("2 h", "2:00:00"), ("24h", "1 day, 0:00:00"), ("4 Business Days", "4"),
-     ("1 business day", "1"), ("90 minutes", "1:30:00"), ("3 hours", "3:00:00")],
+    [
+        ("30 min", "0:30:00"),
+        ("2 h", "2:00:00"),
+        ("24h", "1 day, 0:00:00"),
+        ("4 Business Days", "4"),
+        ("1 business day", "1"),
+        ("90 minutes", "1:30:00"),
+        ("3 hours", "3:00:00"),
+    ],
 )
 def test_targets_are_read_in_their_usual_spellings(text: str, budget: str) -> None:
     target = parse_target(text)
-    shown = str(target.budget.days) if isinstance(target.budget, BusinessDays) else str(target.budget)
+    shown = (
+        str(target.budget.days) if isinstance(target.budget, BusinessDays) else str(target.budget)
+    )
     assert shown == budget
 
 
@@ -144,7 +231,9 @@ def test_an_unknown_plan_in_an_account_status_is_reported(tmp_path: Path) -> Non
 
 
 def test_a_target_that_is_not_a_duration_is_reported(tmp_path: Path) -> None:
-    file, text = broken_policy(tmp_path, 'medium = "6 h", high = "30 min" }', 'medium = "6 h", high = "3 hourz" }')
+    file, text = broken_policy(
+        tmp_path, 'medium = "6 h", high = "30 min" }', 'medium = "6 h", high = "3 hourz" }'
+    )
     assert problems_of(file) == [
         f"{file}:{line_of(text, '3 hourz')}: target '3 hourz' is not a duration; expected e.g. "
         '"30 min", "2 h" or "1 business day" (plan gold, high)'
@@ -153,16 +242,20 @@ def test_a_target_that_is_not_a_duration_is_reported(tmp_path: Path) -> None:
 
 def test_a_missing_severity_is_reported(tmp_path: Path) -> None:
     file, text = broken_policy(
-        tmp_path, 'targets = { low = "4 h", medium = "2 h", high = "30 min" }', 'targets = { low = "4 h", medium = "2 h" }'
+        tmp_path,
+        'targets = { low = "4 h", medium = "2 h", high = "30 min" }',
+        'targets = { low = "4 h", medium = "2 h" }',
     )
     assert problems_of(file) == [
-        f'{file}:{line_of(text, "targets", after="[plans.mission-critical]")}: plan mission-critical has no '
+        f"{file}:{line_of(text, 'targets', after='[plans.mission-critical]')}: plan mission-critical has no "
         'target for severity "high"; expected targets for all of: low, medium, high'
     ]
 
 
 def test_overlapping_intervals_are_reported(tmp_path: Path) -> None:
-    file, text = broken_policy(tmp_path, 'mon = ["08:00-20:00"]', 'mon = ["08:00-12:00", "11:00-20:00"]')
+    file, text = broken_policy(
+        tmp_path, 'mon = ["08:00-20:00"]', 'mon = ["08:00-12:00", "11:00-20:00"]'
+    )
     assert problems_of(file) == [
         f'{file}:{line_of(text, "11:00-20:00")}: intervals "08:00-12:00" and "11:00-20:00" on mon '
         "overlap; expected separate intervals (touching is fine)"
@@ -196,14 +289,22 @@ def test_an_unknown_time_zone_is_reported(tmp_path: Path) -> None:
 
 
 def test_an_unknown_holiday_country_or_subdivision_is_reported(tmp_path: Path) -> None:
-    file, text = broken_policy(tmp_path, '# holidays = { country = "BR" }', 'holidays = { country = "XX" }')
+    file, text = broken_policy(
+        tmp_path, '# holidays = { country = "BR" }', 'holidays = { country = "XX" }'
+    )
     assert problems_of(file) == [
         f'{file}:{line_of(text, "XX")}: unknown holiday country "XX"; expected an ISO 3166 code '
         'supported by the holidays package, e.g. "BR"'
     ]
-    file, text = broken_policy(tmp_path, '# holidays = { country = "BR" }', 'holidays = { country = "BR", subdivision = "ZZ" }')
+    file, text = broken_policy(
+        tmp_path,
+        '# holidays = { country = "BR" }',
+        'holidays = { country = "BR", subdivision = "ZZ" }',
+    )
     [problem] = problems_of(file)
-    assert problem.startswith(f'{file}:{line_of(text, "ZZ")}: unknown subdivision "ZZ" of BR; expected one of: AC, AL,')
+    assert problem.startswith(
+        f'{file}:{line_of(text, "ZZ")}: unknown subdivision "ZZ" of BR; expected one of: AC, AL,'
+    )
 
 
 def test_a_sold_until_that_is_not_a_date_is_reported(tmp_path: Path) -> None:
@@ -249,16 +350,31 @@ def test_every_mistake_is_reported_in_one_run_without_knock_on_errors(tmp_path: 
 
 def test_other_mistakes_name_what_is_expected(tmp_path: Path) -> None:
     cases = [
-        ('business_days = "business-days-brt"', 'business_days = "business-days"',
-         'unknown calendar "business-days" in calendars.24x7.business_days (did you mean "business-days-brt"?); expected one of: 12x5, 24x7, business-days-brt'),
-        ('hotline = { severity = "high" }', 'hotline = { severity = "urgent" }',
-         'unknown severity "urgent" in channels.hotline.severity; expected one of: low, medium, high or "requester"'),
-        ('version = "2022-07-01.1"', 'versio = "2022-07-01.1"',
-         'unknown key "versio" at the top of the file (did you mean "version"?); expected one of: version, sla, email, calendars, account_statuses, channels, plans'),
-        ("free_mail_extra_domains = []", 'free_mail_extra_domains = ["@gmail"]',
-         '"@gmail" is not a mail domain; expected names like "example.com"'),
-        ("technical_account_manager = true", "technical_account_manager = 1",
-         "plans.mission-critical.technical_account_manager is 1; expected true or false"),
+        (
+            'business_days = "business-days-brt"',
+            'business_days = "business-days"',
+            'unknown calendar "business-days" in calendars.24x7.business_days (did you mean "business-days-brt"?); expected one of: 12x5, 24x7, business-days-brt',
+        ),
+        (
+            'hotline = { severity = "high" }',
+            'hotline = { severity = "urgent" }',
+            'unknown severity "urgent" in channels.hotline.severity; expected one of: low, medium, high or "requester"',
+        ),
+        (
+            'version = "2022-07-01.1"',
+            'versio = "2022-07-01.1"',
+            'unknown key "versio" at the top of the file (did you mean "version"?); expected one of: version, sla, email, calendars, account_statuses, channels, plans',
+        ),
+        (
+            "free_mail_extra_domains = []",
+            'free_mail_extra_domains = ["@gmail"]',
+            '"@gmail" is not a mail domain; expected names like "example.com"',
+        ),
+        (
+            "technical_account_manager = true",
+            "technical_account_manager = 1",
+            "plans.mission-critical.technical_account_manager is 1; expected true or false",
+        ),
     ]
     for old, new, message in cases:
         file, text = broken_policy(tmp_path, old, new)

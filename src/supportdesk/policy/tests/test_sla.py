@@ -35,7 +35,11 @@ EXPECTED_DUE = {
 
 def decide(**overrides: object):  # type: ignore[no-untyped-def]
     arguments: dict[str, object] = {
-        "plan": "gold", "status": "active", "severity": "high", "channel": "portal", "opened_at": MONDAY_10,
+        "plan": "gold",
+        "status": "active",
+        "severity": "high",
+        "channel": "portal",
+        "opened_at": MONDAY_10,
     }
     arguments.update(overrides)
     return decide_sla(load_default_policy(), **arguments)  # type: ignore[arg-type]
@@ -80,12 +84,19 @@ def test_a_portal_request_without_severity_gets_the_policy_default() -> None:
 
 def test_a_trial_account_gets_support_standard_terms() -> None:
     decision = decide(plan="standard", status=AccountStatus.TRIAL, severity="high")
-    assert (decision.terms_plan, decision.coverage, decision.target) == ("standard", "12x5", "1 business day")
+    assert (decision.terms_plan, decision.coverage, decision.target) == (
+        "standard",
+        "12x5",
+        "1 business day",
+    )
     assert "trial account: Support Standard terms" in decision.reasons
     assert decision.due == datetime(2026, 12, 1, 10, tzinfo=BRT)
     on_gold = decide(plan="gold", status="trial")
     assert on_gold.terms_plan == "standard"
-    assert on_gold.summary == "Gold, trial, High via portal: 1 business day on 12x5 (Support Standard terms)"
+    assert (
+        on_gold.summary
+        == "Gold, trial, High via portal: 1 business day on 12x5 (Support Standard terms)"
+    )
 
 
 def test_a_channel_the_terms_do_not_include_has_no_sla() -> None:
@@ -124,11 +135,17 @@ def test_the_decision_is_json_ready() -> None:
 def test_bad_values_name_the_valid_ones() -> None:
     with pytest.raises(PolicyError, match="unknown plan 'platinum'; valid plans: bronze, pro"):
         decide(plan="platinum")
-    with pytest.raises(ValueError, match="unknown severity 'urgent'; expected one of low, medium, high"):
+    with pytest.raises(
+        ValueError, match="unknown severity 'urgent'; expected one of low, medium, high"
+    ):
         decide(severity="urgent")
-    with pytest.raises(ValueError, match="unknown channel 'fax'; expected one of portal, email, hotline"):
+    with pytest.raises(
+        ValueError, match="unknown channel 'fax'; expected one of portal, email, hotline"
+    ):
         decide(channel="fax")
-    with pytest.raises(ValueError, match="unknown status 'gone'; expected one of active, trial, expired, suspended"):
+    with pytest.raises(
+        ValueError, match="unknown status 'gone'; expected one of active, trial, expired, suspended"
+    ):
         decide(status="gone")
     with pytest.raises(ValueError, match="has no time zone"):
         decide(opened_at=datetime(2026, 11, 30, 10))  # noqa: DTZ001 - the point of the test

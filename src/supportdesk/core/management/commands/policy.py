@@ -62,7 +62,9 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(
             dest="action", metavar="{check,show,due}", parser_class=OneLineParser, required=True
         )
-        check = actions.add_parser("check", help="validate a policy file (default: the active policy)")
+        check = actions.add_parser(
+            "check", help="validate a policy file (default: the active policy)"
+        )
         check.add_argument("file", nargs="?", help="policy TOML file")
         show = actions.add_parser("show", help="print the plan matrix")
         show.add_argument("--format", choices=["table", "json"], default="table")
@@ -72,7 +74,9 @@ class Command(BaseCommand):
         due.add_argument("--severity", required=True, choices=[s.value for s in Severity])
         due.add_argument("--status", default="active", choices=[s.value for s in AccountStatus])
         due.add_argument("--channel", default="portal", choices=[c.value for c in Channel])
-        due.add_argument("--opened", required=True, type=opened_instant, help=f"e.g. {OPENED_EXAMPLE}")
+        due.add_argument(
+            "--opened", required=True, type=opened_instant, help=f"e.g. {OPENED_EXAMPLE}"
+        )
         due.add_argument("--policy", help="policy TOML file (default: the active policy)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -90,7 +94,9 @@ class Command(BaseCommand):
         except PolicyError as exc:
             for problem in exc.problems:
                 self.stderr.write(problem)
-            raise CommandError(f"the policy has {_count(exc.problems)}; fix it and try again") from None
+            raise CommandError(
+                f"the policy has {_count(exc.problems)}; fix it and try again"
+            ) from None
 
     def _check(self, file: str | None) -> None:
         path = Path(file) if file else active_policy_path()
@@ -99,7 +105,9 @@ class Command(BaseCommand):
         except PolicyError as exc:
             for problem in exc.problems:
                 self.stderr.write(problem)
-            raise CommandError(f"{path}: {_count(exc.problems)}; the policy was not loaded") from None
+            raise CommandError(
+                f"{path}: {_count(exc.problems)}; the policy was not loaded"
+            ) from None
         self.stdout.write(
             f"{path}: OK, policy version {policy.version}: {len(policy.plans)} plans "
             f"({', '.join(policy.plans)}), {len(policy.calendars)} calendars "
@@ -109,20 +117,41 @@ class Command(BaseCommand):
     def _show(self, policy: Policy, output: str) -> None:
         rows = [_plan_row(policy, plan_id) for plan_id in policy.plans]
         if output == "json":
-            self.stdout.write(json.dumps({"policy_version": policy.version, "plans": rows}, indent=2))
+            self.stdout.write(
+                json.dumps({"policy_version": policy.version, "plans": rows}, indent=2)
+            )
             return
-        header = ["plan", "name", "family", "sold until", "channels", "coverage", "Low", "Medium", "High"]
+        header = [
+            "plan",
+            "name",
+            "family",
+            "sold until",
+            "channels",
+            "coverage",
+            "Low",
+            "Medium",
+            "High",
+        ]
         table = [header] + [
             [
-                row["id"], row["name"], row["family"], row["sold_until"] or "still sold",
-                ", ".join(row["channels"]), row["coverage"], *row["targets"].values(),
+                row["id"],
+                row["name"],
+                row["family"],
+                row["sold_until"] or "still sold",
+                ", ".join(row["channels"]),
+                row["coverage"],
+                *row["targets"].values(),
             ]
             for row in rows
         ]
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
         self.stdout.write(f"policy version {policy.version}")
         for line in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+            self.stdout.write(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+                ).rstrip()
+            )
 
     def _due(self, policy: Policy, options: dict[str, Any]) -> None:
         if options["plan"] not in policy.plans:
@@ -131,8 +160,12 @@ class Command(BaseCommand):
                 returncode=2,
             )
         decision = decide_sla(
-            policy, plan=options["plan"], status=options["status"], severity=options["severity"],
-            channel=options["channel"], opened_at=options["opened"],
+            policy,
+            plan=options["plan"],
+            status=options["status"],
+            severity=options["severity"],
+            channel=options["channel"],
+            opened_at=options["opened"],
         )
         result = decision.to_dict()
         if decision.due is not None and decision.coverage is not None:
