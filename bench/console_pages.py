@@ -134,7 +134,7 @@ def seed(*, tickets: int, open_tickets: int, now: datetime) -> dict[str, object]
     if not TicketSequence.objects.exists():
         TicketSequence.objects.create(last=number)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does on a live desk
     return {"specialist": agents[0], "contact": contacts[0].user, "account": accounts[0]}
 
 
