@@ -155,6 +155,28 @@ def _run(count: int, seed: int, profile: bool) -> tuple[float, float]:
     return len(timed) / elapsed, queries_per_ticket
 
 
+def _sqlite_baseline(synchronous: str, count: int = 2000) -> float:
+    """What this disk and CPU allow right now: bare sqlite3, WAL, one transaction per
+    ticket with four inserts (the reference the shared bench README quotes)."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory(prefix="supportdesk-bench-") as folder:
+        db = sqlite3.connect(os.path.join(folder, "baseline.sqlite3"), isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        for name in ("raw", "ticket", "message", "event"):
+            db.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, ref INTEGER, body TEXT)")
+        started = time.perf_counter()
+        for n in range(count):
+            db.execute("BEGIN IMMEDIATE")
+            for name in ("raw", "ticket", "message", "event"):
+                db.execute(f"INSERT INTO {name} (ref, body) VALUES (?, ?)", (n, "x" * 200))
+            db.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        db.close()
+    return count / elapsed
+
+
 def _one(database: str, args: argparse.Namespace) -> None:
     """Run in a child process so each database gets a fresh Django."""
     import subprocess
@@ -162,6 +184,8 @@ def _one(database: str, args: argparse.Namespace) -> None:
     command = [sys.executable, __file__, "--child", database, "--tickets", str(args.tickets),
                "--seed", str(args.seed), "--postgres", args.postgres,
                "--sqlite-synchronous", args.sqlite_synchronous]
+    if args.without_hooks:
+        command.append("--without-hooks")
     if args.profile:
         command.append("--profile")
     subprocess.run(command, check=True)
@@ -183,11 +207,18 @@ def _child(database: str, args: argparse.Namespace) -> None:
             from django.db import connection
 
             _prepare()
+            if args.without_hooks:
+                from supportdesk.tickets import notify
+
+                for kind in notify.HOOKS:
+                    notify.HOOKS[kind] = ()
+                notify._hooks_for.cache_clear()
             if connection.vendor == "sqlite" and args.sqlite_synchronous != "full":
                 with connection.cursor() as cursor:
                     cursor.execute(f"PRAGMA synchronous={args.sqlite_synchronous.upper()}")
             rate, queries = _run(args.tickets, args.seed, args.profile)
             sync = f", synchronous={args.sqlite_synchronous}" if database == "sqlite" else ""
+            sync += ", without hooks" if args.without_hooks else ", with the registered hooks"
             print(
                 f"{database}{sync}: {args.tickets} tickets through intake.service.receive: "
                 f"{rate:,.0f} tickets/s, {queries:.1f} queries/ticket "
@@ -220,12 +251,25 @@ def main() -> None:
         "or normal (WAL still consistent, but the last commits may be lost on power failure; "
         "shows the cost of the code path without the disk's fsync latency)",
     )
+    parser.add_argument(
+        "--without-hooks",
+        action="store_true",
+        help="leave out the after-commit hooks other parts register in tickets.notify.HOOKS "
+        "(e.g. on-call paging), to time the intake path alone",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child, args)
         return
-    for database in (["sqlite", "postgresql"] if args.database == "both" else [args.database]):
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    if "sqlite" in databases:
+        rate = _sqlite_baseline(args.sqlite_synchronous)
+        print(
+            f"baseline (bare sqlite3, WAL, synchronous={args.sqlite_synchronous}, one transaction "
+            f"with four inserts): {rate:,.0f}/s"
+        )
+    for database in databases:
         _one(database, args)
 
 

@@ -256,7 +256,20 @@ def open_ticket(
                 "sla_reasons": ticket.sla_reasons,
             },
         )
-        _schedule(ticket, "opened", at=now, actor=actor, message=message)
+        # The facts hooks usually need, so most can decide without reading the ticket.
+        _schedule(
+            ticket,
+            "opened",
+            at=now,
+            actor=actor,
+            message=message,
+            severity=ticket.severity,
+            queue=queue,
+            channel=channel,
+            account_id=ticket.account_id,
+            first_response_due=ticket.first_response_due,
+            sla_coverage=ticket.sla_coverage,
+        )
     return ticket
 
 
