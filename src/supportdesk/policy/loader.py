@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 from supportdesk.policy.calendar_loader import read_calendars
 from supportdesk.policy.enums import AccountStatus, Channel, Severity, choices
@@ -100,12 +101,12 @@ def _read_policy(reader: Reader, data: Table, source: Path | None) -> Policy | N
     domains = _free_mail_domains(reader, data)
     if reader.problems or version is None:
         return None
-    return Policy(
+    return Policy(  # read-only views: a loaded policy is shared by every thread
         version=version,
-        calendars=calendars,
-        plans=plans,
-        statuses=statuses,
-        channel_rules=channel_rules,
+        calendars=MappingProxyType(calendars),
+        plans=MappingProxyType(plans),
+        statuses=MappingProxyType(statuses),
+        channel_rules=MappingProxyType(channel_rules),
         default_severity=default_severity,
         free_mail_extra_domains=domains,
         warning_share=warning_share,
@@ -168,7 +169,7 @@ def _read_plan(reader: Reader, plan_id: str, table: Table, calendars: list[str])
         sold_until=sold_until,
         channels=channels,
         coverage=coverage,
-        targets=targets,
+        targets=MappingProxyType(targets),
         technical_account_manager=technical,
         account_manager=manager,
         max_points_of_contact=cap,
