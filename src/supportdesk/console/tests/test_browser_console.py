@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from supportdesk.accounts.models import User
 from supportdesk.accounts.testing import PASSWORD, contact, make_agent, make_customer
@@ -44,6 +45,12 @@ def test_a_specialist_answers_within_the_sla(page, desk):
     sign_in(page, "sam@desk.example", PASSWORD)
     assert page.get_by_role("heading", name="Queues").is_visible()
     screenshot(page, "console-queue")
+    page.get_by_label("Text").fill("warehouse")  # live search through htmx, no reload
+    expect(page.locator("#queue-table tbody tr")).to_have_count(1)
+    assert page.get_by_role("link", name="How do I add a second warehouse?").is_visible()
+    assert "text=warehouse" in page.url
+    page.get_by_label("Text").fill("")
+    expect(page.locator("#queue-table tbody tr")).to_have_count(4)
     page.get_by_role("link", name="Checkout returns error 502").click()
     assert page.get_by_text("Gold, active, High via portal: 30 min on 24x7").is_visible()
     page.get_by_label("Internal note").fill("Gateway team paged.")
