@@ -9,7 +9,9 @@ anything slow to a django-tasks task from inside the hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
@@ -49,8 +51,25 @@ def _hooks_for(kind: str) -> tuple[Callable[[TicketChange], None], ...]:
     return tuple(import_string(path) for path in HOOKS.get(kind, ()))
 
 
+_local = threading.local()
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Changes made inside run no hooks (in this thread): for loading history such as the
+    demo data, where nobody should be paged or mailed about the past."""
+    previous = getattr(_local, "suppressed", False)
+    _local.suppressed = True
+    try:
+        yield
+    finally:
+        _local.suppressed = previous
+
+
 def schedule(change: TicketChange) -> None:
     """Run the hooks for this change after the current transaction commits."""
+    if getattr(_local, "suppressed", False):
+        return
     hooks = _hooks_for(change.kind)
     if not hooks:
         return  # nothing to run: don't even register a callback
