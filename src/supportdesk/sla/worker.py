@@ -28,7 +28,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from supportdesk import clock
-from supportdesk.sla import oncall, webhooks
+from supportdesk.sla import metrics, oncall, webhooks
 from supportdesk.sla.models import WorkerBeat
 from supportdesk.sla.sweep import sweep
 
@@ -55,6 +55,7 @@ def run_sweep(*, worker_id: str = "", now: datetime | None = None, flush_mail: b
     result = sweep(now=now)
     escalated = oncall.escalate_due(now=now)
     flushed = webhooks.flush(now=now)
+    metrics.flush_intake_latency()  # intake running in this process (e.g. mail tasks)
     if flush_mail:
         from supportdesk.outbound import queue
 

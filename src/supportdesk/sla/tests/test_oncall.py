@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 
 from supportdesk.accounts.models import User
 from supportdesk.sla import oncall, rota
-from supportdesk.sla.models import Notification, Page, Rota, RotaMember, RotaOverride, WebhookDelivery
+from supportdesk.sla.models import (
+    Notification,
+    Page,
+    Rota,
+    RotaMember,
+    RotaOverride,
+    WebhookDelivery,
+)
 from supportdesk.sla.tests.shared import (
     MONDAY_9_BRT,
     brt,
