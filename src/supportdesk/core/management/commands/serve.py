@@ -31,9 +31,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         from waitress import serve
 
-        from supportdesk.config.wsgi import application
-
+        # Collect first: WhiteNoise indexes STATIC_ROOT when the WSGI app is created.
         call_command("collectstatic", interactive=False, verbosity=0)
+
+        from supportdesk.config.wsgi import application
         host, port = options["host"], options["port"]
         url_host = f"[{host}]" if ":" in host else host
         print(f"supportdesk is running: open http://{url_host}:{port}/", file=sys.stderr, flush=True)
