@@ -88,6 +88,8 @@ def deadline_before(end: datetime, budget: timedelta, calendar: Calendar) -> dat
         found = _before_on(timeline, seconds, micro, budget_micro)
         if found is not None:
             return _datetime(*found)
+        if timeline.first_year < 1900:
+            raise ValueError(f"calendar {calendar.id} has no working time before {end}")
         timeline = calendar.timeline(seconds, timeline.low - 366 * 86_400 * 2)
 
 

@@ -65,6 +65,8 @@ class Calendar:
         self.weekly_hours: tuple[Hours, ...] = tuple(
             _normalise(weekly_hours.get(day, ())) for day in WEEKDAYS
         )
+        if not any(self.weekly_hours):
+            raise ValueError(f"calendar {id} has no working hours in its week")
         self.holidays = holidays
         self.extra_holidays = frozenset(extra_holidays)
         self.special_hours: dict[date, Hours] = {

@@ -306,3 +306,8 @@ def test_negative_and_non_duration_budgets_are_refused(clock_12x5: Calendar) -> 
         deadline_after(brt("2026-11-30T10:00"), 3600, clock_12x5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot be negative"):
         BusinessDays(-1)
+
+
+def test_a_calendar_without_working_hours_is_refused() -> None:
+    with pytest.raises(ValueError, match="has no working hours in its week"):
+        Calendar("never", time_zone="UTC", weekly_hours={"mon": []})
