@@ -60,7 +60,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(
-            dest="action", metavar="{check,show,due}", parser_class=OneLineParser, required=True
+            dest="action", metavar="{check,show,due,replay}", parser_class=OneLineParser, required=True
         )
         check = actions.add_parser(
             "check", help="validate a policy file (default: the active policy)"
@@ -78,11 +78,18 @@ class Command(BaseCommand):
             "--opened", required=True, type=opened_instant, help=f"e.g. {OPENED_EXAMPLE}"
         )
         due.add_argument("--policy", help="policy TOML file (default: the active policy)")
+        from supportdesk.sla.replay_cli import add_replay_parser  # the SLA runtime owns replay
+
+        add_replay_parser(actions)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "check":
             self._check(options["file"])
+        elif action == "replay":
+            from supportdesk.sla.replay_cli import run_replay
+
+            run_replay(self, options)
         elif action == "show":
             self._show(self._policy(options["policy"]), options["format"])
         else:
