@@ -50,7 +50,8 @@ def sla_summary(ticket: Any, policy: Any | None = None) -> str:
     """'Gold, active, High via portal: 30 min on 24x7' — the decision in one line."""
     policy = policy or active_policy()
     head = (
-        f"{plan_name(ticket.sla_plan, policy)}, {ticket.sla_account_status}"
+        f"{plan_name(ticket.sla_plan, policy)}, "
+        f"{ACCOUNT_STATUS_LABELS.get(ticket.sla_account_status, ticket.sla_account_status)}"
         if ticket.sla_plan
         else str(_("unidentified requester"))
     )
