@@ -3,7 +3,8 @@
 
 Playwright cannot download its own browsers here, so it launches /usr/bin/chromium
 (installed by .ci/setup-services). Tests using these fixtures are marked `browser`;
-run only them with `pytest -m browser`, or skip them with `-m "not browser"`.
+run only them with `pytest -m browser`, or skip them with `-m "not browser"`;
+`SUPPORTDESK_SCREENSHOTS=1 pytest -m browser` refreshes docs/screenshots/.
 Import the fixtures into a test package's conftest.py.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,12 @@ def sign_in(page: Any, email: str, password: str) -> None:
 
 
 def screenshot(page: Any, name: str) -> None:
-    """Save docs/screenshots/<name>.png (kept in the repository for the README)."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
+    """Take a full-page screenshot. With SUPPORTDESK_SCREENSHOTS=1 it is saved as
+    docs/screenshots/<name>.png (kept in the repository for the README); otherwise it goes
+    to a temporary directory, so ordinary test runs do not rewrite tracked files."""
+    if os.environ.get("SUPPORTDESK_SCREENSHOTS") == "1":
+        target = SCREENSHOT_DIR
+    else:
+        target = Path(tempfile.gettempdir()) / "supportdesk-screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target / f"{name}.png"), full_page=True)
