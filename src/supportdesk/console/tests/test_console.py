@@ -9,6 +9,7 @@ from django.urls import reverse
 from supportdesk.accounts.models import User
 from supportdesk.accounts.testing import PASSWORD, contact, login_for, make_agent, make_customer
 from supportdesk.intake.service import InboundRequest, receive
+from supportdesk.outbound.queue import deliver_due
 from supportdesk.tickets import actions
 from supportdesk.tickets.models import Ticket
 
@@ -233,6 +234,7 @@ def test_supervisors_add_and_invite_contacts(client, acme, django_capture_on_com
         client.post(reverse("console:contact_add", args=["acme"]),
                     {"email": "carl@acme.example", "name": "Carl", "phone": "", "is_point_of_contact": "on", "invite": "on"})
     assert contact("carl@acme.example").is_point_of_contact
+    deliver_due(early=True)  # what the worker does
     assert mailoutbox[-1].to == ["carl@acme.example"] and "/invitation/" in mailoutbox[-1].body
 
 
