@@ -1,40 +1,8 @@
-"""Test-session setup shared by every package's tests.
+"""Fixtures shared by every package's tests.
 
-Runs before Django reads its settings, so tests never touch the developer's ./var.
+Environment defaults and the database-only selection live in
+`supportdesk.pytest_plugin`, which pytest loads before Django reads its settings.
 """
-
-from __future__ import annotations
-
-import os
-import tempfile
-
-import pytest
-
-_data_dir = tempfile.mkdtemp(prefix="supportdesk-test-")
-os.environ.setdefault("SUPPORTDESK_DATA_DIR", _data_dir)
-os.environ.setdefault("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 # Browser-test fixtures (`chromium`, `page`): Playwright + Debian Chromium, see web/testing.py.
 pytest_plugins = ["supportdesk.web.testing"]
-
-_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
-
-
-def _uses_database(item: pytest.Item) -> bool:
-    if item.get_closest_marker("django_db") is not None:
-        return True
-    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With SUPPORTDESK_TEST_DATABASE_ONLY=1 keep only tests that touch the database.
-
-    The suite runs twice (SQLite, then PostgreSQL); pure tests need to run only once.
-    """
-    if os.environ.get("SUPPORTDESK_TEST_DATABASE_ONLY") != "1":
-        return
-    keep = [item for item in items if _uses_database(item)]
-    deselected = [item for item in items if not _uses_database(item)]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-    items[:] = keep
