@@ -12,7 +12,11 @@ import tempfile
 
 import pytest
 
-os.environ.setdefault("SUPPORTDESK_DATA_DIR", tempfile.mkdtemp(prefix="supportdesk-test-"))
+if "SUPPORTDESK_DATA_DIR" not in os.environ:
+    _data_dir = tempfile.mkdtemp(prefix="supportdesk-test-")
+    # The static-files middleware expects the collected-static folder to exist.
+    os.makedirs(os.path.join(_data_dir, "static"))
+    os.environ["SUPPORTDESK_DATA_DIR"] = _data_dir
 os.environ.setdefault("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 _DATABASE_FIXTURES = {
