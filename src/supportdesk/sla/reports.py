@@ -18,13 +18,16 @@ coverage calendar, so a 12x5 ticket answered Monday 09:00 after opening Friday
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDay, TruncMonth
 
@@ -194,35 +197,41 @@ def _period_trunc(period: Period) -> tuple[Any, str]:
     return TruncMonth("opened_at", tzinfo=period.zone), "%Y-%m"
 
 
+_FIELDS = {"plan": "sla_plan", "severity": "severity", "channel": "channel", "account": "account_id",
+           "period": "bucket"}
+
+
 def compliance(
     period: Period, *, as_of: datetime, policy: Policy, account: Account | None = None,
     with_times: bool = True,
 ) -> Compliance:
-    """The compliance report of the tickets opened in `period`, as of `as_of`."""
+    """The compliance report of the tickets opened in `period`, as of `as_of`.
+
+    One small aggregate query per dimension (over the period's tickets, found through
+    the `opened_at` index), then the first-response times of the answered tickets.
+    """
     trunc, bucket_format = _period_trunc(period)
-    filters = outcome_filters(as_of)
-    cells = (
-        _tickets(period, account)
-        .annotate(bucket=trunc)
-        .values("account_id", "sla_plan", "severity", "channel", "bucket")
-        .annotate(**{name: Count("id", filter=condition) for name, condition in filters.items()})
-        .order_by()
-    )
-    groups: dict[str, dict[str, Row]] = {dimension: {} for dimension in DIMENSIONS}
-    total = Row("all", "all tickets")
+    counts = {name: Count("id", filter=condition) for name, condition in outcome_filters(as_of).items()}
+    base = _tickets(period, account)
     names = _account_names(period, account)
     plan_names = {plan_id: plan.name for plan_id, plan in policy.plans.items()}
-    for cell in cells:
-        keys = _keys(cell, bucket_format, names, plan_names)
-        row = Row("", "", cell["met"], cell["breached"], cell["pending"], cell["no_sla"])
+    groups: dict[str, dict[str, Row]] = {}
+    for dimension, name in _FIELDS.items():
+        query = base.annotate(bucket=trunc) if dimension == "period" else base
+        rows: dict[str, Row] = {}
+        for cell in query.values(name).annotate(**counts).order_by():
+            key, label = _label(dimension, cell[name], bucket_format, names, plan_names)
+            row = rows.setdefault(key, Row(key, label))
+            row.add(Row(key, label, cell["met"], cell["breached"], cell["pending"], cell["no_sla"]))
+        groups[dimension] = rows
+    total = Row("all", "all tickets")
+    for row in groups["plan"].values():
         total.add(row)
-        for dimension, (key, label) in keys.items():
-            groups[dimension].setdefault(key, Row(key, label)).add(row)
     if with_times:
-        for cell, seconds in _first_response_times(period, account, policy, bucket_format):
-            keys = _keys(cell, bucket_format, names, plan_names)
+        for keys, seconds in _first_response_times(period, account, policy, bucket_format):
             total.times.append(seconds)
-            for dimension, (key, _label) in keys.items():
+            for dimension, value in zip(_FIELDS, keys, strict=True):
+                key = _label(dimension, value, bucket_format, names, plan_names)[0]
                 groups[dimension][key].times.append(seconds)
     return Compliance(period, as_of, total, {
         dimension: _ordered(dimension, rows.values()) for dimension, rows in groups.items()
@@ -238,19 +247,19 @@ def _account_names(period: Period, account: Account | None) -> dict[int | None, 
     return names
 
 
-def _keys(cell: dict[str, Any], bucket_format: str, names: dict[int | None, str],
-          plan_names: dict[str, str]) -> dict[str, tuple[str, str]]:
-    plan = cell["sla_plan"] or ""
-    bucket = cell["bucket"]
-    bucket_key = bucket.strftime(bucket_format) if bucket is not None else ""
-    account_id = cell["account_id"]
-    return {
-        "plan": (plan or "-", plan_names.get(plan, plan) if plan else "(no plan)"),
-        "severity": (cell["severity"], str(cell["severity"]).capitalize()),
-        "channel": (cell["channel"], cell["channel"]),
-        "account": (str(account_id or "-"), names.get(account_id, str(account_id))),
-        "period": (bucket_key, bucket_key),
-    }
+def _label(dimension: str, value: Any, bucket_format: str, names: dict[int | None, str],
+           plan_names: dict[str, str]) -> tuple[str, str]:
+    """(key, label) of one group of a dimension."""
+    if dimension == "plan":
+        return (value or "-", plan_names.get(value, value) if value else "(no plan)")
+    if dimension == "severity":
+        return (value, str(value).capitalize())
+    if dimension == "account":
+        return (str(value or "-"), names.get(value, str(value)))
+    if dimension == "period":
+        key = value.strftime(bucket_format) if isinstance(value, datetime) else str(value or "")
+        return (key, key)
+    return (value, value)
 
 
 def _ordered(dimension: str, rows: Iterable[Row]) -> list[Row]:
@@ -261,25 +270,84 @@ def _ordered(dimension: str, rows: Iterable[Row]) -> list[Row]:
     return sorted(rows, key=lambda row: (-row.total, row.label))
 
 
+Keys = tuple[str, str, str, int | None, str]  # plan, severity, channel, account id, period key
+
+_PG_ANSWERED = """
+SELECT sla_plan, severity, channel, account_id,
+       to_char(opened_at AT TIME ZONE %s, %s),
+       sla_coverage,
+       FLOOR(EXTRACT(EPOCH FROM opened_at))::bigint,
+       FLOOR(EXTRACT(EPOCH FROM first_responded_at))::bigint
+  FROM {table}
+ WHERE opened_at >= %s AND opened_at < %s
+   AND first_responded_at IS NOT NULL AND first_response_due IS NOT NULL {account}
+"""
+
+
 def _first_response_times(
     period: Period, account: Account | None, policy: Policy, bucket_format: str
-) -> Iterable[tuple[dict[str, Any], float]]:
+) -> Iterable[tuple[Keys, float]]:
+    """(keys, seconds on the ticket's clock) of every answered ticket with an SLA."""
+    by_coverage: dict[str, list[tuple[Keys, int, int]]] = {}
+    for keys, coverage, opened, responded in _answered(period, account, bucket_format):
+        by_coverage.setdefault(coverage, []).append((keys, opened, responded))
+    for coverage, rows in by_coverage.items():
+        calendar = policy.calendars.get(coverage)
+        if calendar is None:  # a clock gone from a newer policy: wall time
+            for keys, opened, responded in rows:
+                yield keys, float(max(responded - opened, 0))
+            continue
+        opened_pos = _positions(calendar, [row[1] for row in rows])
+        responded_pos = _positions(calendar, [row[2] for row in rows])
+        for (keys, _, _), start, end in zip(rows, opened_pos, responded_pos, strict=True):
+            yield keys, float(max(end - start, 0))
+
+
+def _answered(period: Period, account: Account | None, bucket_format: str) -> Iterable[tuple[Keys, str, int, int]]:
+    if connection.vendor == "postgresql":
+        sql_format = "YYYY-MM-DD" if bucket_format == "%Y-%m-%d" else "YYYY-MM"
+        table = connection.ops.quote_name(Ticket._meta.db_table)
+        sql = _PG_ANSWERED.format(table=table, account="AND account_id = %s" if account else "")
+        params: list[Any] = [period.zone.key, sql_format, period.start, period.end]
+        if account is not None:
+            params.append(account.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for plan, severity, channel, account_id, bucket, coverage, opened, responded in cursor.fetchall():
+                yield (plan, severity, channel, account_id, bucket), coverage, opened, responded
+        return
     trunc, _ = _period_trunc(period)
     answered = (
         _tickets(period, account)
         .filter(first_responded_at__isnull=False, first_response_due__isnull=False)
         .annotate(bucket=trunc)
-        .values_list("account_id", "sla_plan", "severity", "channel", "bucket",
+        .values_list("sla_plan", "severity", "channel", "account_id", "bucket",
                      "sla_coverage", "opened_at", "first_responded_at")
         .order_by()
     )
-    calendars = policy.calendars
-    for account_id, plan, severity, channel, bucket, coverage, opened, responded in answered.iterator(chunk_size=5000):
-        calendar = calendars.get(coverage)
-        taken = business_time_between(opened, responded, calendar) if calendar else responded - opened
-        cell = {"account_id": account_id, "sla_plan": plan, "severity": severity,
-                "channel": channel, "bucket": bucket}
-        yield cell, max(taken.total_seconds(), 0.0)
+    for plan, severity, channel, account_id, bucket, coverage, opened, responded in answered.iterator(chunk_size=5000):
+        key = bucket.strftime(bucket_format) if bucket is not None else ""
+        yield (plan, severity, channel, account_id, key), coverage, int(opened.timestamp() // 1), int(responded.timestamp() // 1)
+
+
+def _positions(calendar: Any, seconds: list[int]) -> list[int]:
+    """Working seconds elapsed on the calendar's timeline at each instant (whole seconds):
+    business time between two instants is the difference of their positions."""
+    if not seconds:
+        return []
+    timeline = calendar.timeline(min(seconds), max(seconds))
+    starts, ends, at_start = timeline.starts, timeline.ends, timeline.pos_at_start
+    last = timeline.pos_at_end[-1] if timeline.pos_at_end else 0
+    count = len(ends)
+    positions = []
+    for instant, index in zip(seconds, map(bisect_right, repeat(ends), seconds), strict=True):
+        if index == count:
+            positions.append(last)
+        elif starts[index] > instant:
+            positions.append(at_start[index])
+        else:
+            positions.append(at_start[index] + instant - starts[index])
+    return positions
 
 
 # --- breaches --------------------------------------------------------------------------------

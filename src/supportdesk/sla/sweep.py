@@ -46,7 +46,7 @@ from supportdesk.tickets.models import OPEN_STATUSES, Event, Ticket
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 500
 WORKER_LABEL = "SLA worker"
 
 
