@@ -36,6 +36,18 @@ class _Writer:
     sql: str
     fields: tuple[Field, ...]  # type: ignore[type-arg]
     returns_pk: bool
+    # Per field: True when a str/int/bool/None value goes to the database unchanged
+    # (text, numbers, booleans, foreign keys), so the prep call can be skipped.
+    plain: tuple[bool, ...]
+
+
+# Field types whose database value is the Python value itself for str/int/bool/None.
+_PLAIN_TYPES = {
+    "CharField", "TextField", "EmailField", "SlugField", "BooleanField", "IntegerField",
+    "BigIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+    "PositiveSmallIntegerField", "SmallIntegerField", "ForeignKey", "OneToOneField",
+}
+_PLAIN_VALUES = (str, int, bool, type(None))
 
 
 _readers: dict[tuple[type[Model], str], _Reader] = {}
@@ -137,7 +149,8 @@ def _writer(model: type[Model], using: str) -> _Writer:
         if returns_pk:
             assert meta.pk is not None
             sql += f" RETURNING {quote(meta.pk.column)}"
-        writer = _Writer(sql=sql, fields=fields, returns_pk=returns_pk)
+        plain = tuple(f.get_internal_type() in _PLAIN_TYPES for f in fields)
+        writer = _Writer(sql=sql, fields=fields, returns_pk=returns_pk, plain=plain)
         _writers[key] = writer
     return writer
 
@@ -146,7 +159,14 @@ def insert(obj: Model, *, using: str = "default") -> None:
     """INSERT the instance (its primary key is set from the database)."""
     writer = _writer(type(obj), using)
     connection = connections[using]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in writer.fields]
+    params = []
+    for field, plain in zip(writer.fields, writer.plain, strict=True):
+        if plain:
+            value = getattr(obj, field.attname)
+            if type(value) in _PLAIN_VALUES:
+                params.append(value)
+                continue
+        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
     with connection.cursor() as cursor:
         cursor.execute(writer.sql, params)
         if writer.returns_pk:
