@@ -46,7 +46,7 @@ from supportdesk.tickets.models import OPEN_STATUSES, Event, Ticket
 
 logger = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 200
 WORKER_LABEL = "SLA worker"
 
 
