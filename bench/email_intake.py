@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -79,54 +79,68 @@ def run_bulk() -> dict[str, object]:
     return {"messages": len(files), "seconds": elapsed, **_check(len(files))}
 
 
-def run_smtp(clients: int) -> dict[str, object]:
+def _send_share(port: int, paths: list[str]) -> list[str]:
+    """One SMTP client: its share of the messages over one connection."""
     import smtplib
 
+    errors: list[str] = []
+    raws = [Path(p).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for p in paths]
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+            for raw in raws:
+                refused = smtp.sendmail("bench@example.org", ["support@example.com"], raw)
+                if refused:
+                    errors.append(str(refused))
+    except Exception as exc:  # reported, fails the run
+        errors.append(repr(exc))
+    return errors
+
+
+def run_smtp(clients: int) -> dict[str, object]:
     from supportdesk.intake.email.models import InboundMail
     from supportdesk.intake.email.smtp import start_listener
 
     files = sorted(MAIL_DIR.iterdir())
-    raws = [path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for path in files]
     port = _free_port()
-    listener = start_listener(host="127.0.0.1", port=port)
-    shares = [raws[i::clients] for i in range(clients)]
+    # Store-only listener: what the 250s cost. The tickets are made afterwards by the
+    # same code the worker runs, and the end-to-end rate counts both phases in sequence.
+    listener = start_listener(host="127.0.0.1", port=port, process=False)
+    # The clients are separate processes, as sending MTAs are: they do not share our GIL.
+    files_shares = [[str(p) for p in files[i::clients]] for i in range(clients)]
     errors: list[str] = []
     unsafe: list[int] = []
-
-    def client(share: list[bytes]) -> None:
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
-                for raw in share:
-                    refused = smtp.sendmail("bench@example.org", ["support@example.com"], raw)
-                    if refused:
-                        errors.append(str(refused))
-        except Exception as exc:  # reported, fails the run
-            errors.append(repr(exc))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    accepted = time.perf_counter() - started
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        pool.map(abs, range(clients))  # the client processes are up before the clock starts
+        started = time.perf_counter()
+        for result in pool.starmap(_send_share, [(port, share) for share in files_shares]):
+            errors.extend(result)
+        accepted = time.perf_counter() - started
     # Every 250 was given after its commit: all rows must be there right now.
     committed_at_last_250 = InboundMail.objects.count()
-    if committed_at_last_250 != len(raws):
+    if committed_at_last_250 != len(files):
         unsafe.append(committed_at_last_250)
-    listener.worker.wait_idle(timeout=600)
-    while InboundMail.objects.filter(status=InboundMail.Status.STORED).exists():
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
     listener.stop()
+    from django.db import transaction
+
+    from supportdesk.intake.email.process import process_mail
+    from supportdesk.intake.email.store import pending
+
+    while True:
+        rows = list(pending(limit=200))
+        if not rows:
+            break
+        with transaction.atomic():
+            for row in rows:
+                process_mail(row)
+    elapsed = time.perf_counter() - started
     if errors or unsafe:
         raise SystemExit(f"bench: SMTP errors {errors[:3]} / committed at last 250: {unsafe}")
     return {
-        "messages": len(raws),
+        "messages": len(files),
         "seconds": elapsed,
         "accepted_seconds": accepted,
         "clients": clients,
-        **_check(len(raws)),
+        **_check(len(files)),
     }
 
 

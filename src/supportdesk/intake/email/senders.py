@@ -68,6 +68,27 @@ def normalise_domain(domain: str) -> str:
         return domain
 
 
+# The common, unambiguous shapes: `Plain Name <a@b.c>` or `a@b.c`, with no quotes,
+# comments, commas, backslashes, encoded words or second "@" anywhere. Such a header
+# reads the same in every parser, so the two full parsers are skipped for it.
+_SIMPLE_FROM = re.compile(
+    r"^\s*(?:(?P<name>[^\"<>(),;:\\@=?\[\]]*?)\s*<(?P<addr1>[^<>\"\s(),;:\\@\[\]]+@[^<>\"\s(),;:\\@\[\]]+)>"
+    r"|(?P<addr2>[^<>\"\s(),;:\\@\[\]]+@[^<>\"\s(),;:\\@\[\]]+))\s*$"
+)
+
+
+def _simple_sender(value: str) -> Sender | None:
+    match = _SIMPLE_FROM.match(value)
+    if match is None:
+        return None
+    address = (match.group("addr1") or match.group("addr2")).lower()
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        return None
+    name = (match.group("name") or "").strip()
+    return Sender(address=address, name=name, domain=normalise_domain(domain))
+
+
 def sender_from_headers(from_values: list[str]) -> Sender:
     """The one sender named by the From header(s), decided strictly."""
     if not from_values:
@@ -77,6 +98,9 @@ def sender_from_headers(from_values: list[str]) -> Sender:
     value = from_values[0]
     if len(value) > MAX_FROM_HEADER_CHARS:
         return _ambiguous("the From header is too long to be one address")
+    simple = _simple_sender(value)
+    if simple is not None:
+        return simple
     entries = [(n, a) for n, a in getaddresses([value]) if n or a]
     with_at = [(n, a) for n, a in entries if "@" in a]
     if len(with_at) != 1:

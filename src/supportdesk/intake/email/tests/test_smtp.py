@@ -89,3 +89,32 @@ def test_it_refuses_an_oversized_message_in_a_real_conversation(listener):
     assert refused.value.smtp_code == 552
     assert refused.value.smtp_error.startswith(b"5.3.4")
     assert InboundMail.objects.count() == 0
+
+
+def test_it_keeps_lines_that_start_with_a_dot_and_stores_exact_bytes(listener):
+    port, worker = listener
+    raw = make_mail(body=".hidden first line\r\n..two dots\r\n.\r\nnot the end\r\nlast")
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.sendmail("ana@acme.example", ["support@x"], raw)
+        client.sendmail("ana@acme.example", ["support@x"], make_mail(subject="second"))
+    rows = list(InboundMail.objects.order_by("id"))
+    assert bytes(rows[0].raw) == raw
+    assert len(rows) == 2
+
+
+def test_it_answers_lmtp_once_per_recipient(transactional_db):
+    port = free_port()
+    running = start_listener(host="127.0.0.1", port=port, lmtp=True, process=False)
+    try:
+        # smtplib's LMTP.sendmail reads one reply only; LMTP sends one per recipient.
+        with smtplib.LMTP("127.0.0.1", port, timeout=10) as client:
+            client.ehlo_or_helo_if_needed()
+            client.mail("ana@acme.example")
+            client.rcpt("a@x")
+            client.rcpt("b@x")
+            first = client.data(make_mail())
+            second = client.getreply()
+        assert first[0] == 250 and second[0] == 250
+        assert InboundMail.objects.get().route == "lmtp"
+    finally:
+        running.stop()

@@ -17,11 +17,16 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=2525, help="port to listen on")
         parser.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP")
+        parser.add_argument(
+            "--store-only", action="store_true",
+            help="only store mail; the worker's process_pending_mail task makes the tickets",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         try:
             listener = start_listener(
-                host=options["host"], port=options["port"], lmtp=options["lmtp"]
+                host=options["host"], port=options["port"], lmtp=options["lmtp"],
+                process=not options["store_only"],
             )
         except OSError as exc:
             raise CommandError(
