@@ -41,9 +41,14 @@ SUBJECT_MAX = Ticket._meta.get_field("subject").max_length or 300
 # --- helpers ---------------------------------------------------------------------------
 
 
+# `cid:` stays allowed: it names a part of the same mail (the email channel drops any
+# that does not) and a browser loads nothing from it by itself.
+_URL_SCHEMES = nh3.ALLOWED_URL_SCHEMES | {"cid"}
+
+
 def sanitise_html(html: str) -> str:
     """HTML safe to show to a specialist: nh3's allow-list, links made rel=noopener."""
-    return nh3.clean(html) if html else ""
+    return nh3.clean(html, url_schemes=_URL_SCHEMES) if html else ""
 
 
 def _next_number() -> int:
