@@ -266,13 +266,13 @@ def test_it_files_pathological_mail_for_review(acme):
 
 def test_it_keeps_an_inline_image_of_the_same_mail_and_drops_remote_ones(acme):
     raw = (
-        "From: ana@acme.example\r\nSubject: pic\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/related; boundary="b"\r\n\r\n--b\r\n'
-        "Content-Type: text/html; charset=utf-8\r\n\r\n"
-        '<p>see <img src="cid:shot@acme"> and <img src="https://tracker.example/p.gif"></p>\r\n'
-        "--b\r\nContent-Type: image/png\r\nContent-ID: <shot@acme>\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n"
-    ).encode()
+        b"From: ana@acme.example\r\nSubject: pic\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/related; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b'<p>see <img src="cid:shot@acme"> and <img src="https://tracker.example/p.gif"></p>\r\n'
+        b"--b\r\nContent-Type: image/png\r\nContent-ID: <shot@acme>\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n"
+    )
     outcome = ingest(raw)
     message = Message.objects.get(ticket__number=outcome.ticket)
     assert 'src="cid:shot@acme"' in message.body_html

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from imap_tools.errors import MailboxLoginError
 
 from supportdesk.intake.email.imap import MailboxNotConfigured, fetch_mail
+from supportdesk.intake.email.process import process_mail
+from supportdesk.intake.email.store import pending
 
 
 class Command(BaseCommand):
@@ -16,13 +19,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--limit", type=int, default=500, help="at most this many messages")
+        parser.add_argument(
+            "--watch", type=float, default=0, metavar="SECONDS",
+            help="keep polling every SECONDS (also processes stored mail left unprocessed)",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         def report(outcome):  # type: ignore[no-untyped-def]
             self.stdout.write(json.dumps(outcome.as_json(), ensure_ascii=False))
 
         try:
-            fetch_mail(limit=options["limit"], on_outcome=report)
+            while True:
+                fetch_mail(limit=options["limit"], on_outcome=report)
+                if not options["watch"]:
+                    break
+                for row in list(pending()):
+                    report(process_mail(row))
+                time.sleep(options["watch"])
+        except KeyboardInterrupt:
+            return
         except MailboxNotConfigured as exc:
             raise CommandError(f"the IMAP mailbox is not configured: {exc}") from None
         except MailboxLoginError:
