@@ -105,7 +105,7 @@ def decode_words(value: str) -> str:
 def header_text(value: object) -> str:
     """One header value, bounded, unfolded and decoded."""
     text = to_text(value)[:MAX_HEADER_VALUE_CHARS]
-    return decode_words(unfold(text)).strip()
+    return decode_words(unfold(text)).replace("\x00", "").strip()
 
 
 def message_ids(value: object) -> list[str]:

@@ -274,10 +274,11 @@ def parse_mail(
     sender = sender_from_headers(headers.get("from", []))
     if not sender.address:
         problems.append(sender.ambiguous_reason)
-    subject = header_text(headers["subject"][0]) if "subject" in headers else ""
+    subject = header_text(headers["subject"][0]).replace("\x00", "") if "subject" in headers else ""
     msg_ids = message_ids(headers["message-id"][0]) if "message-id" in headers else []
-    text = "\n\n".join(t for t in walk.text_parts if t.strip())[:MAX_TEXT_CHARS]
-    raw_html = "\n".join(walk.html_parts)[:MAX_TEXT_CHARS]
+    # NUL characters: no use in mail text, and PostgreSQL refuses them in text columns.
+    text = "\n\n".join(t for t in walk.text_parts if t.strip())[:MAX_TEXT_CHARS].replace("\x00", "")
+    raw_html = "\n".join(walk.html_parts)[:MAX_TEXT_CHARS].replace("\x00", "")
     content_ids = [a.content_id for a in walk.attachments if a.content_id]
     html = sanitise_html(raw_html, content_ids=content_ids) if raw_html else ""
     if not text.strip() and raw_html:

@@ -95,7 +95,7 @@ def sender_from_headers(from_values: list[str]) -> Sender:
         return _ambiguous("the mail has no From header")
     if len(from_values) > 1:
         return _ambiguous(f"the mail has {len(from_values)} From headers")
-    value = from_values[0]
+    value = from_values[0].replace("\x00", "")
     if len(value) > MAX_FROM_HEADER_CHARS:
         return _ambiguous("the From header is too long to be one address")
     simple = _simple_sender(value)

@@ -278,3 +278,10 @@ def test_it_keeps_an_inline_image_of_the_same_mail_and_drops_remote_ones(acme):
     assert 'src="cid:shot@acme"' in message.body_html
     assert "tracker.example" not in message.body_html
     assert message.attachments.count() == 1
+
+
+def test_it_takes_nul_characters_in_a_mail_without_losing_it(acme):
+    outcome = ingest(make_mail(subject="bad\x00subject", body="text with a NUL \x00 inside"))
+    assert outcome.action == "created"
+    message = Message.objects.get(ticket__number=outcome.ticket)
+    assert "\x00" not in message.body_text and "NUL" in message.body_text
