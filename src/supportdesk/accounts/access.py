@@ -56,3 +56,53 @@ def get_account_for_supervisor(user: User | AnonymousUser, *, slug: str) -> Acco
     if not (user.is_authenticated and user.is_active and user.is_supervisor):
         raise Http404("no such account")
     return get_account_for_user(user, slug=slug)
+
+
+# --- managing who speaks for an account (owners and supervisors; see accounts.contacts) ----
+
+SUPERVISOR = "supervisor"
+OWNER = "owner"
+
+
+def team_role(user: User | AnonymousUser, account: Account) -> str | None:
+    """"supervisor" or "owner" when `user` may manage `account`'s contacts, else None.
+
+    Read from the database on every call (not from a cached `user.contact`), so an owner
+    whose role was taken away, or who was removed, cannot act a moment later.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_supervisor:
+        return SUPERVISOR
+    if user.is_customer and Contact.objects.filter(
+        user=user, account=account, is_active=True, is_account_owner=True
+    ).exists():
+        return OWNER
+    return None
+
+
+def owned_account(user: User | AnonymousUser) -> Account:
+    """The account a customer contact owns (the portal's team page); 404 for anyone else."""
+    contact = (
+        Contact.objects.select_related("account", "account__account_manager")
+        .filter(user_id=user.pk, is_active=True, is_account_owner=True)
+        .first()
+        if user.is_authenticated and user.is_active and user.is_customer
+        else None
+    )
+    if contact is None:
+        raise Http404("no such account")
+    return contact.account
+
+
+def get_team_contact(user: User | AnonymousUser, *, account: Account, contact_id: int | str) -> Contact:
+    """A contact of `account`, for someone who may manage its team; 404 otherwise (so a
+    contact of another account looks missing to an outsider)."""
+    if team_role(user, account) is None:
+        raise Http404("no such contact")
+    try:
+        return Contact.objects.select_related("account", "user").get(
+            pk=int(contact_id), account=account
+        )
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such contact") from None

@@ -212,3 +212,86 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         ends = self.ends.isoformat() if self.ends else "open-ended"
         return f"{self.plan} {self.status} {self.starts.isoformat()}..{ends}"
+
+
+class InvitationException(models.Model):
+    """An address or a domain outside the account's registered domains at which its
+    owners may still invite contacts, allowed by a supervisor (a contractor's domain, one
+    person's free-mail address). It does not identify mail as the account's: only
+    registered domains do that."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="invitation_exceptions"
+    )
+    # Lower-cased: a whole address ("lia@gmail.com") or a domain in IDNA form ("partner.example").
+    value = models.CharField(max_length=254)
+    allowed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    allowed_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["value"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "value"], name="one_exception_per_value")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_address(self) -> bool:
+        return "@" in self.value
+
+
+class AccountEvent(models.Model):
+    """One change to who speaks for an account (owners, points of contact, invitations,
+    removals, invitation exceptions): who did it, when, and the state before and after.
+
+    Append-only: written by `accounts.contacts` and never changed or deleted (the guard
+    below refuses it), so the account's history can be shown to its owners as it was.
+    Names are copied into the row so the history reads the same after a login is gone.
+    """
+
+    class Kind(models.TextChoices):
+        CONTACT_ADDED = "contact_added", "contact added"
+        CONTACT_INVITED = "contact_invited", "contact invited"
+        INVITATION_RESENT = "invitation_resent", "invitation sent again"
+        CONTACT_REMOVED = "contact_removed", "contact removed"
+        POINT_OF_CONTACT_DESIGNATED = "point_of_contact_designated", "point of contact designated"
+        POINT_OF_CONTACT_REVOKED = "point_of_contact_revoked", "point of contact revoked"
+        OWNER_SET = "owner_set", "account owner set"
+        OWNER_UNSET = "owner_unset", "account owner unset"
+        EXCEPTION_ALLOWED = "invitation_exception_allowed", "invitation exception allowed"
+        EXCEPTION_WITHDRAWN = "invitation_exception_withdrawn", "invitation exception withdrawn"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=300)  # "Ana Lima <ana@acme.example>"
+    actor_role = models.CharField(max_length=16)  # "owner" or "supervisor"
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Whom or what it is about, as it was: the contact's "Name <email>" or the exception.
+    subject = models.CharField(max_length=300)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["account", "-at", "-id"], name="account_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()} {self.account_id} {self.kind} {self.subject} by {self.actor_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("account events are append-only: record a new event instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("account events are append-only and cannot be deleted")

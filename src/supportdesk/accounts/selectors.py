@@ -12,7 +12,13 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from supportdesk.accounts.models import Account, Contact, Subscription
+from supportdesk.accounts.models import (
+    Account,
+    AccountEvent,
+    Contact,
+    InvitationException,
+    Subscription,
+)
 from supportdesk.core.rows import select
 
 # Contract dates (a subscription's starts/ends) are calendar days in the vendor's time
@@ -89,4 +95,86 @@ def points_of_contact(account: Account) -> list[Contact]:
         Contact.objects.filter(account=account, is_point_of_contact=True, is_active=True).order_by(
             "name", "email"
         )
+    )
+
+
+def account_owners(account: Account) -> list[Contact]:
+    return list(
+        Contact.objects.filter(account=account, is_account_owner=True, is_active=True).order_by(
+            "name", "email"
+        )
+    )
+
+
+# --- who speaks for an account (issue 7: accounts.contacts writes, these read) -------------
+
+
+@dataclass(frozen=True)
+class PointOfContactCap:
+    """The policy's cap on an account's points of contact, and the plan it comes from."""
+
+    plan_id: str
+    plan_name: str
+    limit: int | None  # None: no cap
+
+
+def point_of_contact_cap(account: Account, *, at: datetime) -> PointOfContactCap:
+    """The cap of the plan whose terms apply to the account at `at`.
+
+    That is the subscribed plan, or the plan named by the status's `terms_of` (a trial is
+    served on Support Standard's terms, so Standard's cap applies). No plan, or a plan the
+    policy no longer has: no cap.
+    """
+    from supportdesk.core.policy_source import active_policy
+
+    policy = active_policy()
+    effective = effective_subscription(account, at=at)
+    rule = policy.statuses.get(effective.status)  # type: ignore[call-overload]
+    plan_id = (rule.terms_of if rule is not None and rule.terms_of else None) or effective.plan or ""
+    plan = policy.plans.get(plan_id)
+    if plan is None:
+        return PointOfContactCap(plan_id=plan_id, plan_name=plan_id, limit=None)
+    return PointOfContactCap(plan_id=plan.id, plan_name=plan.name, limit=plan.max_points_of_contact)
+
+
+def count_points_of_contact(account: Account) -> int:
+    return Contact.objects.filter(account=account, is_point_of_contact=True, is_active=True).count()
+
+
+TEAM_EVENTS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class Team:
+    """Everything the owners' and supervisors' team pages show, in a fixed number of queries."""
+
+    account: Account
+    contacts: list[Contact]  # active ones, points of contact and owners first
+    removed: list[Contact]
+    points_of_contact: int
+    cap: PointOfContactCap
+    domains: list[str]
+    exceptions: list[InvitationException]
+    events: list[AccountEvent]  # newest first, at most TEAM_EVENTS_SHOWN
+    more_events: bool
+
+
+def team(account: Account, *, at: datetime) -> Team:
+    everyone = list(
+        Contact.objects.filter(account=account)
+        .select_related("user")
+        .order_by("-is_account_owner", "-is_point_of_contact", "name", "email")
+    )
+    active = [c for c in everyone if c.is_active]
+    events = list(AccountEvent.objects.filter(account=account)[: TEAM_EVENTS_SHOWN + 1])
+    return Team(
+        account=account,
+        contacts=active,
+        removed=[c for c in everyone if not c.is_active],
+        points_of_contact=sum(1 for c in active if c.is_point_of_contact),
+        cap=point_of_contact_cap(account, at=at),
+        domains=list(account.domains.order_by("domain").values_list("domain", flat=True)),
+        exceptions=list(InvitationException.objects.filter(account=account).order_by("value")),
+        events=events[:TEAM_EVENTS_SHOWN],
+        more_events=len(events) > TEAM_EVENTS_SHOWN,
     )

@@ -72,3 +72,21 @@ class SpecialistForm(forms.Form):
     role = forms.ChoiceField(
         label=_("Role"), choices=[("specialist", _("specialist")), ("supervisor", _("supervisor"))]
     )
+
+
+class TeamInviteForm(forms.Form):
+    """The supervisors' invitation: the owners' one, plus the per-invite domain override."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    point_of_contact = forms.BooleanField(label=_("Point of contact (may open tickets)"), required=False)
+    outside_registered_domains = forms.BooleanField(
+        label=_("Outside the registered domains (this invitation only)"), required=False
+    )
+
+
+class InvitationExceptionForm(forms.Form):
+    value = forms.CharField(
+        label=_("Address or domain"), max_length=254,
+        help_text=_("e.g. partner.example, or lia@gmail.com for one person at a free-mail provider"),
+    )

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from supportdesk import clock
-from supportdesk.accounts import actions
+from supportdesk.accounts import actions, contacts
 from supportdesk.accounts.access import get_account_for_supervisor, get_contact_for_user
 from supportdesk.accounts.models import User
 from supportdesk.console import admin_selectors
@@ -157,13 +157,12 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                contact = actions.add_contact(
-                    account=account, email=data["email"], name=data["name"], phone=data["phone"],
-                    is_point_of_contact=data["is_point_of_contact"],
-                )
-                if data["invite"]:
-                    _invite(request, contact)
+            # Through accounts.contacts: the cap, the account's audit events, the manager's mail.
+            contact = contacts.add_contact(
+                actor=request.user, account=account, email=data["email"],  # type: ignore[arg-type]
+                name=data["name"], phone=data["phone"],
+                point_of_contact=data["is_point_of_contact"], invite=data["invite"],
+            )
         except ValidationError as error:
             form.add_error(None, _errors(error))
         else:
@@ -174,6 +173,24 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
             )
             return redirect("console:account", slug=account.slug)
     return _account_page(request, account, status=400, contact_form=form)
+
+
+def _change_roles(request: HttpRequest, contact: Any, data: dict[str, Any]) -> None:
+    """Points of contact, removal and return go through accounts.contacts (cap, audit
+    events, the account manager's mail); a returning contact gets a new invitation."""
+    actor = request.user
+    if contact.is_active and not data["is_active"]:
+        contacts.remove_contact(actor=actor, contact=contact)  # type: ignore[arg-type]
+        return
+    if not contact.is_active and data["is_active"]:
+        contact = contacts.invite_contact(
+            actor=actor, account=contact.account, email=contact.email,  # type: ignore[arg-type]
+            outside_registered_domains=True,
+        )
+    if data["is_point_of_contact"] and not contact.is_point_of_contact:
+        contacts.designate_point_of_contact(actor=actor, contact=contact)  # type: ignore[arg-type]
+    elif not data["is_point_of_contact"] and contact.is_point_of_contact:
+        contacts.revoke_point_of_contact(actor=actor, contact=contact)  # type: ignore[arg-type]
 
 
 @supervisor_required
@@ -193,11 +210,9 @@ def contact_edit(request: HttpRequest, slug: str, contact_id: int) -> HttpRespon
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                actions.update_contact(
-                    contact=contact, name=data["name"], phone=data["phone"],
-                    is_point_of_contact=data["is_point_of_contact"], is_active=data["is_active"],
-                )
-                if data["invite"] and data["is_active"]:
+                actions.update_contact(contact=contact, name=data["name"], phone=data["phone"])
+                _change_roles(request, contact, data)
+                if data["invite"] and data["is_active"] and contact.is_active:
                     _invite(request, contact)
         except ValidationError as error:
             form.add_error(None, _errors(error))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from supportdesk.console import admin_views, views
+from supportdesk.console import admin_views, team_views, views
 
 app_name = "console"
 
@@ -24,5 +24,6 @@ urlpatterns = [
     path("accounts/<slug:slug>/contacts/<int:contact_id>/", admin_views.contact_edit, name="contact_edit"),
     path("accounts/<slug:slug>/subscriptions/", admin_views.subscription_add, name="subscription_add"),
     path("accounts/<slug:slug>/manager/", admin_views.account_edit, name="account_edit"),
+    path("accounts/<slug:slug>/team/", team_views.team_page, name="team"),
     path("specialists/", admin_views.specialists, name="specialists"),
 ]

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 
 from supportdesk import clock
 from supportdesk.accounts.models import Account, AccountDomain, Contact, User, normalise_email
-from supportdesk.accounts.selectors import points_of_contact
+from supportdesk.accounts.selectors import account_owners, points_of_contact
 from supportdesk.accounts.validation import (
     domain_and_parents,
     is_free_mail,
@@ -262,14 +262,26 @@ def _portal_refusal(identification: Identification) -> str | None:
     if contact.is_point_of_contact:
         return None
     names = [f"{c.name} <{c.email}>" if c.name else c.email for c in points_of_contact(contact.account)]
+    # The owners decide who the points of contact are (issue 7), so they are named too.
+    owners = [
+        f"{c.name} <{c.email}>" if c.name else c.email
+        for c in account_owners(contact.account)
+        if not c.is_point_of_contact
+    ]
     if not names:
+        ask = (
+            f"ask your account owners ({', '.join(owners)}) to name one."
+            if owners
+            else "ask your account manager to name one."
+        )
         return (
             f"Only {contact.account.name}'s points of contact can open tickets, and the account "
-            "has none yet: ask your account manager to name one."
+            f"has none yet: {ask}"
         )
+    also = f" Your account owners ({', '.join(owners)}) decide who they are." if owners else ""
     return (
         f"Only {contact.account.name}'s points of contact can open tickets. "
-        f"Please ask {', '.join(names)}."
+        f"Please ask {', '.join(names)}.{also}"
     )
 
 

@@ -26,3 +26,13 @@ class NewTicketForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea, max_length=100_000)
     attachments = AttachmentsField()
+
+
+class InviteForm(forms.Form):
+    """An owner (or a supervisor) invites a contact to the account's team."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    point_of_contact = forms.BooleanField(
+        label=_("Point of contact (may open tickets)"), required=False
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from supportdesk.portal import views
+from supportdesk.portal import team, views
 
 app_name = "portal"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.new_ticket, name="new_ticket"),
     path("tickets/<int:number>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:number>/reply/", views.reply, name="reply"),
+    path("team/", team.team_page, name="team"),
 ]
