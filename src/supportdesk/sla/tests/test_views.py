@@ -34,7 +34,7 @@ def test_the_live_list_shows_a_specialists_warnings_newest_first(client, clock, 
     assert 'hx-trigger="every 15s"' in page  # polled by htmx
     live = client.get(reverse("sla:notifications_live")).content.decode()
     assert f"#{ticket.number} Checkout down: first response due soon" in live
-    assert client.get(reverse("sla:notifications_count")).content.decode().strip().endswith("1</span>")
+    assert client.get(reverse("sla:notifications_count")).content.decode().strip().endswith("(1)</strong>")
 
 
 def test_marking_read_only_touches_ones_own_notifications(client, clock, sam):
