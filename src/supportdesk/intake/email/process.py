@@ -33,7 +33,7 @@ from supportdesk.intake.service import (
     receive,
 )
 from supportdesk.tickets import actions
-from supportdesk.tickets.models import Channel, Queue, Ticket
+from supportdesk.tickets.models import Channel, Queue, Status, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -246,9 +246,13 @@ def _process(row: InboundMail, now: datetime) -> Outcome:
     with transaction.atomic():
         thread = find_thread(parsed, identify=identify, authenticated=authenticated)
         reasons.extend(thread.reasons)
-        if thread.ticket is not None and not thread.closed:
+        auto_reply = kind.kind == automatic.AUTO_REPLY
+        if thread.ticket is not None and auto_reply and thread.ticket.status == Status.SOLVED:
+            # An out-of-office answer to "your ticket is solved" must not reopen it.
+            reasons.append("auto-reply to a solved ticket: not appended, the ticket stays solved")
+        elif thread.ticket is not None and not thread.closed:
             return _append(row, now, meta, parsed, thread.ticket, reasons)
-        if kind.kind == automatic.AUTO_REPLY:
+        if auto_reply:
             if not _claim(row, now, action=Action.IGNORED, reasons=reasons, **meta):
                 transaction.set_rollback(True)
                 return _already_done(row)

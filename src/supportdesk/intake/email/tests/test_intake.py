@@ -285,3 +285,12 @@ def test_it_takes_nul_characters_in_a_mail_without_losing_it(acme):
     assert outcome.action == "created"
     message = Message.objects.get(ticket__number=outcome.ticket)
     assert "\x00" not in message.body_text and "NUL" in message.body_text
+
+
+def test_it_lets_no_out_of_office_reply_reopen_a_solved_ticket(acme):
+    first = ingest(make_mail())
+    _set_status(first.ticket, Status.SOLVED)
+    ooo = ingest(make_mail(subject=f"Automatic reply: [#{first.ticket}] Export",
+                           extra="Auto-Submitted: auto-replied"))
+    assert ooo.action == "ignored"
+    assert Ticket.objects.get(number=first.ticket).status == Status.SOLVED
