@@ -75,33 +75,34 @@ def store_mails(mails: Sequence[RawMail], *, now: datetime | None = None) -> lis
     """
     now = now or clock.now()
     rows = [_row(m, received_at=now, digest=content_digest(m.raw)) for m in mails]
-    digests = {row.digest for row in rows}
     with transaction.atomic():
-        known = dict(
-            InboundMail.objects.filter(first_digest__in=digests).values_list("first_digest", "pk")
-        )
         fresh: list[InboundMail] = []
         later: list[InboundMail] = []
+        seen: set[str] = set()
         for row in rows:
-            if row.digest in known or any(r.digest == row.digest for r in fresh):
+            if row.digest in seen:  # the same content twice in this batch
                 row.first_digest = None
                 later.append(row)
             else:
+                seen.add(row.digest)
                 fresh.append(row)
         try:
+            # The unique first_digest refuses content stored before: rare, so it is
+            # cheaper to try the whole batch than to look every digest up first.
             with transaction.atomic():
                 InboundMail.objects.bulk_create(fresh)
-        except IntegrityError:  # another process stored one of them meanwhile
+        except IntegrityError:
             for row in fresh:
                 row.pk = None
+                row.first_digest = row.digest
                 _insert(row)
         if any(row.pk is None for row in fresh):  # backends without RETURNING ids
             by_digest = dict(
-                InboundMail.objects.filter(first_digest__in=digests).values_list("first_digest", "pk")
+                InboundMail.objects.filter(first_digest__in=seen).values_list("first_digest", "pk")
             )
             for row in fresh:
                 row.pk = by_digest.get(row.digest)
-        first_pk = {**known, **{row.digest: row.pk for row in fresh}}
+        first_pk = {row.digest: row.duplicate_of_id or row.pk for row in fresh}
         for row in later:
             row.duplicate_of_id = first_pk.get(row.digest)
             row.save(force_insert=True)

@@ -294,3 +294,19 @@ def test_it_lets_no_out_of_office_reply_reopen_a_solved_ticket(acme):
                            extra="Auto-Submitted: auto-replied"))
     assert ooo.action == "ignored"
     assert Ticket.objects.get(number=first.ticket).status == Status.SOLVED
+
+
+def test_it_recognises_duplicates_inside_a_batch_and_of_earlier_batches(acme):
+    from supportdesk.intake.email.bulk import ingest_many
+    from supportdesk.intake.email.store import RawMail
+
+    raw = make_mail()
+    first = ingest(raw)
+    outcomes = []
+    ingest_many(
+        [RawMail(raw=raw, route="maildir"), RawMail(raw=make_mail(), route="maildir"),
+         RawMail(raw=b"Received: x\r\n" + raw, route="maildir")],
+        on_outcome=outcomes.append,
+    )
+    assert [o.action for o in outcomes] == ["duplicate", "created", "duplicate"]
+    assert outcomes[0].ticket == outcomes[2].ticket == first.ticket
