@@ -144,11 +144,48 @@ def run_smtp(clients: int) -> dict[str, object]:
     }
 
 
-def child(path: str, clients: int) -> None:
+def _cpu_breakdown() -> dict[str, float]:
+    """Wrap the big parts of one mail's processing to add up their CPU time."""
+    import supportdesk.outbound.services as outbound
+    import supportdesk.sla.oncall as oncall
+    import supportdesk.tickets.notify as notify
+    from supportdesk.intake.email import bulk, process
+
+    spent: dict[str, float] = {}
+
+    def wrap(module: object, name: str, label: str) -> None:
+        original = getattr(module, name)
+
+        def timed(*args: object, **kwargs: object) -> object:
+            started = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - started
+
+        setattr(module, name, timed)
+
+    wrap(outbound, "send_acknowledgement", "acknowledgement (outbound)")
+    wrap(process, "receive", "intake.service.receive (core)")
+    wrap(process, "parse_mail", "parsing (email)")
+    wrap(oncall, "page_new_ticket", "on-call hook on commit (sla)")
+    wrap(bulk, "store_mails", "storing raw mail (email)")
+    wrap(process, "_claim", "claiming the row (email)")
+    notify._hooks_for.cache_clear()
+    return spent
+
+
+def child(path: str, clients: int, profile: bool = False) -> None:
     _setup_django()
     from django.db import connection
 
+    spent = _cpu_breakdown() if profile else None
+    cpu_started = time.process_time()
     result = run_bulk() if path == "bulk" else run_smtp(clients)
+    if spent is not None:
+        total = time.process_time() - cpu_started
+        result["cpu_seconds"] = total
+        result["cpu_by_part"] = {**spent, "the rest": total - sum(spent.values())}
     result["backend"] = connection.vendor
     print(json.dumps(result))
 
@@ -156,7 +193,7 @@ def child(path: str, clients: int) -> None:
 # --- parent: one child process per (backend, path), fresh database each ----------------
 
 
-def _run_child(backend: str, path: str, clients: int) -> dict[str, object]:
+def _run_child(backend: str, path: str, clients: int, profile: bool = False) -> dict[str, object]:
     env = dict(os.environ)
     data_dir = tempfile.mkdtemp(prefix="supportdesk-bench-")
     env["SUPPORTDESK_DATA_DIR"] = data_dir
@@ -175,7 +212,8 @@ def _run_child(backend: str, path: str, clients: int) -> dict[str, object]:
         env["SUPPORTDESK_DATABASE_URL"] = f"sqlite:///{data_dir}/bench.sqlite3"
     try:
         done = subprocess.run(
-            [sys.executable, __file__, "--child", path, "--clients", str(clients)],
+            [sys.executable, __file__, "--child", path, "--clients", str(clients),
+             *(["--profile"] if profile else [])],
             env=env, capture_output=True, text=True, check=False,
         )
         if done.returncode != 0:
@@ -194,11 +232,13 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--paths", default="bulk,smtp")
     parser.add_argument("--clients", type=int, default=4, help="concurrent SMTP clients")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print CPU seconds per part (bulk path, first backend)")
     parser.add_argument("--child", choices=["bulk", "smtp"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(REPO / "src"))
-        child(args.child, args.clients)
+        child(args.child, args.clients, profile=args.profile)
         return
     if not MAIL_DIR.is_dir():
         raise SystemExit(f"bench: {MAIL_DIR} not found (shared data lives at <repo>/../shared)")
@@ -206,7 +246,7 @@ def main() -> None:
           f"reference django-helpdesk 2.6.1: {REFERENCE} msg/s")
     for backend in args.backends.split(","):
         for path in args.paths.split(","):
-            result = _run_child(backend, path, args.clients)
+            result = _run_child(backend, path, args.clients, profile=args.profile and path == "bulk")
             rate = float(result["messages"]) / float(result["seconds"])  # type: ignore[arg-type]
             ref = REFERENCE["postgresql" if backend == "postgresql" else "sqlite WAL"]
             goal = GOALS[path] * BEST_REFERENCE
@@ -220,6 +260,10 @@ def main() -> None:
                 f"{'met' if rate >= goal else 'NOT met'}){extra}; "
                 f"{result['tickets']} tickets, all {result['processed']} committed"
             )
+            if "cpu_by_part" in result:
+                print(f"  CPU {result['cpu_seconds']:.2f} s for {result['messages']} messages:")
+                for part, seconds in sorted(result["cpu_by_part"].items(), key=lambda kv: -kv[1]):  # type: ignore[union-attr]
+                    print(f"    {part:40} {seconds:6.2f} s")
             sys.stdout.flush()
 
 
