@@ -118,3 +118,21 @@ def test_it_answers_lmtp_once_per_recipient(transactional_db):
         assert InboundMail.objects.get().route == "lmtp"
     finally:
         running.stop()
+
+
+def test_it_answers_451_in_a_real_conversation_when_storing_fails(listener, monkeypatch):
+    from supportdesk.intake.email import smtp
+
+    def broken(mails):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(smtp, "store_mails", broken)
+    port, _ = listener
+    with (
+        smtplib.SMTP("127.0.0.1", port, timeout=10) as client,
+        pytest.raises(smtplib.SMTPDataError) as refused,
+    ):
+        client.sendmail("ana@acme.example", ["support@x"], make_mail())
+    assert refused.value.smtp_code == 451
+    assert refused.value.smtp_error.startswith(b"4.3.0")
+    assert InboundMail.objects.count() == 0
