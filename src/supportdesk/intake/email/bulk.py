@@ -10,12 +10,23 @@ stored and are processed again one by one.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from django.db import transaction
 
-from supportdesk.intake.email.process import Outcome, process_mail
+from supportdesk.intake.email.mime import ParsedMail
+from supportdesk.intake.email.models import InboundMail
+from supportdesk.intake.email.process import (
+    Outcome,
+    ParseArgs,
+    parse_args,
+    parse_from_args,
+    process_mail,
+)
 from supportdesk.intake.email.store import RawMail, store_mails
 
 BATCH = 200
@@ -44,24 +55,70 @@ def _batches(mails: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
         yield batch
 
 
+def _parse_all(args: list[ParseArgs]) -> list[ParsedMail]:
+    return [parse_from_args(a) for a in args]
+
+
+def _process_batch(
+    rows: list[InboundMail], parsed: list[ParsedMail] | None, on_outcome: Callable[[Outcome], None]
+) -> None:
+    try:
+        with transaction.atomic():
+            outcomes = [
+                process_mail(row, parsed=parsed[i] if parsed else None) for i, row in enumerate(rows)
+            ]
+    except Exception:
+        for row in rows:
+            row.refresh_from_db()
+        outcomes = [process_mail(row) for row in rows]
+    for outcome in outcomes:
+        on_outcome(outcome)
+
+
 def ingest_many(
     mails: Iterable[RawMail],
     *,
     on_outcome: Callable[[Outcome], None],
     batch_size: int = BATCH,
+    parallel: bool | None = None,
 ) -> int:
-    """Store and process every mail; returns how many were stored."""
-    stored = 0
-    for batch in _batches(mails, batch_size):
-        rows = store_mails(batch)
-        stored += len(rows)
+    """Store and process every mail; returns how many were stored.
+
+    With `parallel` (default: when the machine has more than one CPU), the next batch
+    is parsed in a helper process while this one is processed: parsing is pure Python
+    and needs no database, so it runs beside the database work.
+    """
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1
+    pool = None
+    if parallel:
         try:
-            with transaction.atomic():
-                outcomes = [process_mail(row) for row in rows]
-        except Exception:
-            for row in rows:
-                row.refresh_from_db()
-            outcomes = [process_mail(row) for row in rows]
-        for outcome in outcomes:
-            on_outcome(outcome)
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        except (OSError, ValueError):
+            pool = None
+    stored = 0
+    previous: tuple[list[InboundMail], Future[list[ParsedMail]] | None] | None = None
+    try:
+        for batch in _batches(mails, batch_size):
+            rows = store_mails(batch)
+            stored += len(rows)
+            future = pool.submit(_parse_all, [parse_args(r) for r in rows]) if pool else None
+            if previous is not None:
+                _process_batch(previous[0], _result(previous[1]), on_outcome)
+            previous = (rows, future)
+        if previous is not None:
+            _process_batch(previous[0], _result(previous[1]), on_outcome)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     return stored
+
+
+def _result(future: Future[list[ParsedMail]] | None) -> list[ParsedMail] | None:
+    """The parsed batch, or None (then each mail is parsed here) if the helper failed."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:
+        return None

@@ -91,14 +91,22 @@ def _own_addresses(*configured: str) -> tuple[str, ...]:
     return tuple(sorted({parseaddr(a)[1].lower() for a in configured if a}))
 
 
-def parse_stored(row: InboundMail) -> ParsedMail:
+ParseArgs = tuple[bytes, str, tuple[str, ...], str | None]
+
+
+def parse_args(row: InboundMail) -> ParseArgs:
+    """Everything parsing a stored mail needs, as plain values (picklable)."""
     envelope = row.envelope_sender if row.route in ("smtp", "lmtp") else None
-    return parse_mail(
-        bytes(row.raw),
-        authserv_id=settings.SUPPORTDESK_MTA_AUTHSERV_ID,
-        own_addresses=own_addresses(),
-        envelope_sender=envelope,
-    )
+    return (bytes(row.raw), settings.SUPPORTDESK_MTA_AUTHSERV_ID, own_addresses(), envelope)
+
+
+def parse_from_args(args: ParseArgs) -> ParsedMail:
+    raw, authserv_id, own, envelope = args
+    return parse_mail(raw, authserv_id=authserv_id, own_addresses=own, envelope_sender=envelope)
+
+
+def parse_stored(row: InboundMail) -> ParsedMail:
+    return parse_from_args(parse_args(row))
 
 
 def _is_our_own(parsed: ParsedMail) -> bool:
@@ -199,22 +207,28 @@ def _already_done(row: InboundMail) -> Outcome:
                        [*row.reasons, "already processed"])
 
 
-def process_mail(row: InboundMail, *, now: datetime | None = None) -> Outcome:
-    """Process one stored mail (idempotent: a processed row reports its outcome)."""
+def process_mail(
+    row: InboundMail, *, now: datetime | None = None, parsed: ParsedMail | None = None
+) -> Outcome:
+    """Process one stored mail (idempotent: a processed row reports its outcome).
+
+    `parsed` may come from elsewhere (the bulk path parses in another process); it must
+    be `parse_from_args(parse_args(row))`.
+    """
     now = now or clock.now()
     if row.status != InboundMail.Status.STORED:
         return _already_done(row)
     try:
-        return _process(row, now)
+        return _process(row, now, parsed)
     except Exception as exc:  # never lose the mail: file it for review with the error
         logger.exception("processing inbound mail %s failed", row.pk)
         return _file_unprocessable(row, now, exc)
 
 
-def _process(row: InboundMail, now: datetime) -> Outcome:
+def _process(row: InboundMail, now: datetime, parsed: ParsedMail | None) -> Outcome:
     if row.duplicate_of_id is not None:
         return _duplicate(row, now)
-    parsed = parse_stored(row)
+    parsed = parsed if parsed is not None else parse_stored(row)
     meta = {
         "message_id": parsed.message_id[:998],
         "sender": (parsed.sender.address or "")[:254],
