@@ -62,6 +62,8 @@ def needs_page(ticket: Ticket) -> bool:
 
 def page_new_ticket(change: Any) -> None:
     """tickets.notify hook for "opened": page the on-call specialist when it is needed."""
+    if change.details.get("severity", Severity.HIGH) != Severity.HIGH:
+        return  # only High tickets page: decided from the change, without reading the ticket
     ticket = Ticket.objects.select_related("account").filter(pk=change.ticket_id).first()
     if ticket is None or not needs_page(ticket):
         return
