@@ -120,18 +120,9 @@ def run_smtp(clients: int) -> dict[str, object]:
     if committed_at_last_250 != len(files):
         unsafe.append(committed_at_last_250)
     listener.stop()
-    from django.db import transaction
+    from supportdesk.intake.email.bulk import process_stored
 
-    from supportdesk.intake.email.process import process_mail
-    from supportdesk.intake.email.store import pending
-
-    while True:
-        rows = list(pending(limit=200))
-        if not rows:
-            break
-        with transaction.atomic():
-            for row in rows:
-                process_mail(row)
+    process_stored(on_outcome=lambda outcome: None)
     elapsed = time.perf_counter() - started
     if errors or unsafe:
         raise SystemExit(f"bench: SMTP errors {errors[:3]} / committed at last 250: {unsafe}")

@@ -82,7 +82,52 @@ def ingest_many(
     batch_size: int = BATCH,
     parallel: bool | None = None,
 ) -> int:
-    """Store and process every mail; returns how many were stored.
+    """Store and process every mail; returns how many were stored."""
+    stored = 0
+
+    def stored_batches() -> Iterator[list[InboundMail]]:
+        nonlocal stored
+        for batch in _batches(mails, batch_size):
+            rows = store_mails(batch)  # committed before anything else happens to them
+            stored += len(rows)
+            yield rows
+
+    _pipeline(stored_batches(), on_outcome=on_outcome, parallel=parallel)
+    return stored
+
+
+def process_stored(
+    *, on_outcome: Callable[[Outcome], None], batch_size: int = BATCH, parallel: bool | None = None
+) -> int:
+    """Process every stored, unprocessed mail (the SMTP listener's backlog, a crash's
+    leftovers), in batches as the bulk path does; returns how many."""
+    done = 0
+
+    def pending_batches() -> Iterator[list[InboundMail]]:
+        nonlocal done
+        last_id = 0
+        while True:
+            rows = list(
+                InboundMail.objects.filter(status=InboundMail.Status.STORED, id__gt=last_id)
+                .order_by("id")[:batch_size]
+            )
+            if not rows:
+                return
+            last_id = rows[-1].pk
+            done += len(rows)
+            yield rows
+
+    _pipeline(pending_batches(), on_outcome=on_outcome, parallel=parallel)
+    return done
+
+
+def _pipeline(
+    batches: Iterator[list[InboundMail]],
+    *,
+    on_outcome: Callable[[Outcome], None],
+    parallel: bool | None,
+) -> None:
+    """Process batches of stored rows, each in one transaction.
 
     With `parallel` (default: when the machine has more than one CPU), the next batch
     is parsed in a helper process while this one is processed: parsing is pure Python
@@ -96,12 +141,9 @@ def ingest_many(
             pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
         except (OSError, ValueError):
             pool = None
-    stored = 0
     previous: tuple[list[InboundMail], Future[list[ParsedMail]] | None] | None = None
     try:
-        for batch in _batches(mails, batch_size):
-            rows = store_mails(batch)
-            stored += len(rows)
+        for rows in batches:
             future = pool.submit(_parse_all, [parse_args(r) for r in rows]) if pool else None
             if previous is not None:
                 _process_batch(previous[0], _result(previous[1]), on_outcome)
@@ -111,7 +153,6 @@ def ingest_many(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return stored
 
 
 def _result(future: Future[list[ParsedMail]] | None) -> list[ParsedMail] | None:

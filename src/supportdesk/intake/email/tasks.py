@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from supportdesk.intake.email.bulk import process_stored
 from supportdesk.intake.email.imap import fetch_mail
-from supportdesk.intake.email.process import process_mail
-from supportdesk.intake.email.store import pending
 
 
 @task(queue_name="mail")
@@ -21,9 +20,6 @@ def fetch_mail_task() -> dict[str, int]:
 
 @task(queue_name="mail")
 def process_pending_mail() -> int:
-    """Process stored mail left unprocessed (e.g. by a crash after the SMTP 250)."""
-    done = 0
-    for row in list(pending()):
-        process_mail(row)
-        done += 1
-    return done
+    """Process stored mail not processed yet (a store-only listener's backlog, or what a
+    crash left after the SMTP 250)."""
+    return process_stored(on_outcome=lambda outcome: None)

@@ -310,3 +310,14 @@ def test_it_recognises_duplicates_inside_a_batch_and_of_earlier_batches(acme):
     )
     assert [o.action for o in outcomes] == ["duplicate", "created", "duplicate"]
     assert outcomes[0].ticket == outcomes[2].ticket == first.ticket
+
+
+def test_the_worker_task_processes_what_a_store_only_listener_stored(acme):
+    from supportdesk.intake.email.store import RawMail, store_mail
+    from supportdesk.intake.email.tasks import process_pending_mail
+
+    for sender in ("ana@acme.example", "x@gmail.com"):
+        store_mail(RawMail(raw=make_mail(sender=sender), route="smtp", envelope_sender=sender))
+    assert process_pending_mail.call() == 2
+    assert not InboundMail.objects.filter(status="stored").exists()
+    assert sorted(Ticket.objects.values_list("queue", flat=True)) == ["customer", "unidentified"]

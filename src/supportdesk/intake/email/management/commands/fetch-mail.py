@@ -9,9 +9,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from imap_tools.errors import MailboxLoginError
 
+from supportdesk.intake.email.bulk import process_stored
 from supportdesk.intake.email.imap import MailboxNotConfigured, fetch_mail
-from supportdesk.intake.email.process import process_mail
-from supportdesk.intake.email.store import pending
 
 
 class Command(BaseCommand):
@@ -33,8 +32,7 @@ class Command(BaseCommand):
                 fetch_mail(limit=options["limit"], on_outcome=report)
                 if not options["watch"]:
                     break
-                for row in list(pending()):
-                    report(process_mail(row))
+                process_stored(on_outcome=report)
                 time.sleep(options["watch"])
         except KeyboardInterrupt:
             return
