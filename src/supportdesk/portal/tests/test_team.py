@@ -219,3 +219,18 @@ def test_the_team_page_needs_the_same_queries_for_any_number_of_contacts(client,
         contacts.invite_contact(actor=contact("olga@acme.example").user, account=acme, email=f"p{index}@acme.example")
     with django_assert_max_num_queries(16):
         assert client.get(reverse("portal:team")).status_code == 200
+
+
+def test_the_team_page_and_its_refusals_speak_brazilian_portuguese(client, acme, settings, tmp_path):
+    policy = tmp_path / "capped.toml"
+    policy.write_text(default_policy_path().read_text(encoding="utf-8").replace(
+        "[plans.plus]\n", "[plans.plus]\nmax_points_of_contact = 1\n"))
+    settings.SUPPORTDESK_POLICY_FILE = str(policy)
+    signed_in(client, "owner")
+    client.post(reverse("set_language"), {"language": "pt-br", "next": "/portal/team/"})
+    html = client.get(reverse("portal:team")).content.decode()
+    assert "Sua equipe na Acme" in html and "Tornar ponto de contato" in html
+    assert "Sue &lt;sue@desk.example&gt; tornou Olga Dias &lt;olga@acme.example&gt; responsável pela conta." in html
+    refused = client.post(reverse("portal:team"), {"do": "designate", "contact": contact("bruno@acme.example").pk},
+                          follow=True).content.decode()
+    assert "Support Plus permite no máximo 1 pontos de contato, e Acme já tem 1: revogue um antes." in refused

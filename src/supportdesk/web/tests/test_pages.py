@@ -46,7 +46,7 @@ def test_every_catalogue_is_compiled_and_complete():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    for app in ("web", "portal", "console"):
+    for app in ("web", "portal", "console", "accounts"):
         po = root / app / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
         assert po.with_suffix(".mo").exists(), f"compile {po} (see docs/web.md)"
         entries = po.read_text(encoding="utf-8").split("\n\n")[1:]
