@@ -19,7 +19,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from supportdesk.accounts import actions
-from supportdesk.accounts.models import Account, AccountDomain, Contact, Subscription, User
+from supportdesk.accounts.models import (
+    Account,
+    AccountDomain,
+    AccountEvent,
+    Contact,
+    Subscription,
+    User,
+)
 from supportdesk.accounts.validation import (
     check_contact_email,
     check_domain,
@@ -50,7 +57,9 @@ class AccountDomainForm(forms.ModelForm):
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "email", "phone", "is_point_of_contact", "is_account_owner", "is_active"]
+        # Roles and removal are changed on the console's team page (accounts.contacts), so
+        # they are capped by the plan, recorded as account events and told to the manager.
+        fields = ["name", "email", "phone"]
 
     def clean_email(self) -> str:
         try:
@@ -117,7 +126,7 @@ class ContactInline(admin.StackedInline):
     form = ContactForm
     formset = _ParentAwareFormSet
     extra = 0
-    readonly_fields = ["user"]
+    readonly_fields = ["user", "is_point_of_contact", "is_account_owner", "is_active"]
 
 
 class SubscriptionInline(admin.TabularInline):
@@ -236,3 +245,22 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = [(None, {"fields": ["email", "name", "role", "is_active", "password"]})]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "role", "password1"]})]
     filter_horizontal = []
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """Who changed an account's owners, points of contact and invitations: read-only."""
+
+    list_display = ["at", "account", "kind", "subject", "actor_name", "actor_role"]
+    list_filter = ["kind", "actor_role"]
+    search_fields = ["account__name", "account__slug", "subject", "actor_name"]
+    readonly_fields = [f.name for f in AccountEvent._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -92,3 +92,18 @@ def test_specialists_and_contacts_cannot_use_the_admin(client):
         assert client.login(username=email, password=PASSWORD)
         response = client.get("/admin/accounts/account/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_account_events_are_listed_read_only_and_roles_are_not_edited_here(supervisor_client):
+    from supportdesk.accounts import contacts
+    from supportdesk.accounts.models import User
+    from supportdesk.accounts.testing import contact
+
+    make_customer(contacts=(("ana@acme.example", "Ana", False),))
+    contacts.designate_point_of_contact(actor=User.objects.get(email="sue@desk.example"),
+                                        contact=contact("ana@acme.example"))
+    listing = supervisor_client.get("/admin/accounts/accountevent/")
+    assert listing.status_code == 200 and "Ana &lt;ana@acme.example&gt;" in listing.content.decode()
+    assert supervisor_client.get("/admin/accounts/accountevent/add/").status_code == 403
+    page = supervisor_client.get(f"/admin/accounts/account/{contact('ana@acme.example').account_id}/change/")
+    assert 'name="contacts-0-is_point_of_contact"' not in page.content.decode()
