@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -30,6 +31,7 @@ from supportdesk.intake.email.process import (
 from supportdesk.intake.email.store import RawMail, store_mails
 
 BATCH = 200
+PARSE_TIMEOUT_SECONDS = 120
 
 
 def maildir_files(directory: Path) -> list[Path]:
@@ -134,7 +136,9 @@ def _pipeline(
     and needs no database, so it runs beside the database work.
     """
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1
+        # Forking a process that runs other threads (the web server, the SMTP listener)
+        # could copy a lock some thread holds; only a single-threaded process forks.
+        parallel = (os.cpu_count() or 1) > 1 and threading.active_count() == 1
     pool = None
     if parallel:
         try:
@@ -160,6 +164,7 @@ def _result(future: Future[list[ParsedMail]] | None) -> list[ParsedMail] | None:
     if future is None:
         return None
     try:
-        return future.result()
-    except Exception:
+        return future.result(timeout=PARSE_TIMEOUT_SECONDS)
+    except Exception:  # includes a timeout: parse here rather than wait on a stuck helper
+        future.cancel()
         return None

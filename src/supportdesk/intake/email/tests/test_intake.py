@@ -321,3 +321,14 @@ def test_the_worker_task_processes_what_a_store_only_listener_stored(acme):
     assert process_pending_mail.call() == 2
     assert not InboundMail.objects.filter(status="stored").exists()
     assert sorted(Ticket.objects.values_list("queue", flat=True)) == ["customer", "unidentified"]
+
+
+def test_the_bulk_path_gives_the_same_outcomes_when_parsing_in_a_helper_process(acme):
+    from supportdesk.intake.email.bulk import ingest_many
+    from supportdesk.intake.email.store import RawMail
+
+    mails = [RawMail(raw=make_mail(sender=s), route="maildir")
+             for s in ["ana@acme.example", "x@gmail.com", "eve@acme.example, bob@x.example"] * 3]
+    outcomes = []
+    ingest_many(mails, on_outcome=outcomes.append, batch_size=4, parallel=True)
+    assert [o.queue for o in outcomes] == ["customer", "unidentified", "review"] * 3
