@@ -38,6 +38,8 @@ SPECIALISTS = [
 CUSTOMER_PASSWORD = "demo-customer"
 DEMO_POINT_OF_CONTACT = "marina@nimbus-logistics.example"
 DEMO_OTHER_CONTACT = "rafael@nimbus-logistics.example"
+# Nimbus's account owner: manages its team (points of contact, invitations) in the portal.
+DEMO_ACCOUNT_OWNER = "beatriz@nimbus-logistics.example"
 TICKETS = 320
 DAYS = 28
 BRT = ZoneInfo("America/Sao_Paulo")
@@ -66,7 +68,8 @@ ACCOUNTS: list[dict[str, Any]] = [
      "subscription": _sub("mission-critical", "active", "2024-02-01", CURRENT),
      "contacts": [_contact(DEMO_POINT_OF_CONTACT, "Marina Rocha", True, "+55 11 98765-4321"),
                   _contact("joao@nimbus-logistics.example", "João Pereira", True, "+55 11 97654-3210"),
-                  _contact(DEMO_OTHER_CONTACT, "Rafael Nunes")],
+                  _contact(DEMO_OTHER_CONTACT, "Rafael Nunes"),
+                  {**_contact(DEMO_ACCOUNT_OWNER, "Beatriz Almeida"), "account_owner": True}],
      "tam": True},
     {"slug": "atlas-bank", "name": "Atlas Bank", "domains": ["atlasbank.example"],
      "subscription": _sub("enterprise", "active", "2021-05-01", "2024-05-01"),
@@ -206,7 +209,7 @@ def _accounts(*, now: datetime, specialists: list[User]) -> str:
                 ends=ends, note=f"demo {key}", now=now,
             )
             recorded += 1
-    for email in (DEMO_POINT_OF_CONTACT, DEMO_OTHER_CONTACT):
+    for email in (DEMO_POINT_OF_CONTACT, DEMO_OTHER_CONTACT, DEMO_ACCOUNT_OWNER):
         contact = Contact.objects.get(email=email)
         if contact.user_id is None:
             account_actions.give_contact_login(contact=contact, password=CUSTOMER_PASSWORD)

@@ -40,6 +40,9 @@ def test_the_demo_covers_every_plan_and_status_with_weeks_of_tickets_and_loads_o
     assert User.objects.filter(role="specialist").count() >= 3
     assert Contact.objects.filter(is_point_of_contact=True, user__isnull=False).exists()
     assert "marina@nimbus-logistics.example / demo-customer" in output
+    assert "beatriz@nimbus-logistics.example / demo-customer" in output
+    owner = Contact.objects.get(email="beatriz@nimbus-logistics.example")
+    assert owner.is_account_owner and owner.user is not None and owner.account.slug == "nimbus"
     assert "supervisor@supportdesk.localhost / demo-supervisor" in output
 
     # Running it again changes nothing.

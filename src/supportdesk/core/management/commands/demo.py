@@ -61,3 +61,7 @@ class Command(BaseCommand):
             f"  other contact     {demo.DEMO_OTHER_CONTACT} / {demo.CUSTOMER_PASSWORD}"
             " (may read, not open)"
         )
+        self.stdout.write(
+            f"  account owner     {demo.DEMO_ACCOUNT_OWNER} / {demo.CUSTOMER_PASSWORD}"
+            " (manages the team: /portal/team/)"
+        )
