@@ -129,11 +129,23 @@ def _authenticated(parsed: ParsedMail, identify: Callable[[], Identification]) -
     return False if identify().identified else None
 
 
-def _attachments(parsed: ParsedMail) -> list[InboundAttachment]:
-    return [
-        InboundAttachment(filename=a.filename, content=a.data, content_type=a.content_type)
-        for a in parsed.attachments
-    ]
+def _content(parsed: ParsedMail) -> tuple[str, list[InboundAttachment]]:
+    """The message text and the attachments to store. An attachment over the size limit
+    is replaced by a note in the text (the raw mail in the inbound store keeps it)."""
+    from supportdesk.tickets.attachments import clean_original_name, is_too_large
+
+    text = parsed.text
+    kept: list[InboundAttachment] = []
+    for a in parsed.attachments:
+        attachment = InboundAttachment(filename=a.filename, content=a.data, content_type=a.content_type)
+        if is_too_large(attachment):
+            text += (
+                f"\n\n[Attachment {clean_original_name(a.filename)} ({len(a.data):,} bytes) is over "
+                "the size limit and was not stored; the original mail keeps it.]"
+            )
+        else:
+            kept.append(attachment)
+    return text, kept
 
 
 def _outcome_of(row: InboundMail, parsed_id: str, action: str, result: IntakeResult | None,
@@ -287,14 +299,15 @@ def _append(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
     if not _claim(row, now, action=Action.APPENDED, ticket=ticket, reasons=reasons, **meta):
         transaction.set_rollback(True)
         return _already_done(row)
+    text, attachments = _content(parsed)
     actions.add_customer_message(
         ticket=ticket,
-        body_text=parsed.text,
+        body_text=text,
         body_html=parsed.html,
         author_contact=None,
         author_email=parsed.sender.address or "",
         author_name=parsed.sender.name[:200],
-        attachments=_attachments(parsed),
+        attachments=attachments,
         message_id=_canonical_id(parsed.message_id),
         source_ref=f"inbound-mail:{row.pk}",
         now=now,
@@ -309,15 +322,16 @@ def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
     from supportdesk.outbound.tags import TAG_PATTERN
 
     review_reasons = list(parsed.problems)
+    text, attachments = _content(parsed)
     request = InboundRequest(
         channel=Channel.EMAIL,
         # A tag of another ticket is dropped: this ticket has its own.
         subject=" ".join(TAG_PATTERN.sub("", parsed.subject).split()),
-        body_text=parsed.text,
+        body_text=text,
         body_html=parsed.html,
         sender_email=parsed.sender.address or "",
         sender_name=parsed.sender.name[:200],
-        attachments=_attachments(parsed),
+        attachments=attachments,
         received_at=row.received_at,
         authenticated=authenticated,
         review_reasons=review_reasons,

@@ -332,3 +332,33 @@ def test_the_bulk_path_gives_the_same_outcomes_when_parsing_in_a_helper_process(
     outcomes = []
     ingest_many(mails, on_outcome=outcomes.append, batch_size=4, parallel=True)
     assert [o.queue for o in outcomes] == ["customer", "unidentified", "review"] * 3
+
+
+def _with_attachment(size: int, **kwargs) -> bytes:
+    import base64
+
+    payload = base64.encodebytes(b"x" * size).decode()
+    body = (
+        "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+        "--b\r\nContent-Type: application/octet-stream\r\n"
+        'Content-Disposition: attachment; filename="../../etc/dump.bin"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{payload}\r\n--b--"
+    )
+    return make_mail(body=body, extra='Content-Type: multipart/mixed; boundary="b"', **kwargs).replace(
+        b"Content-Type: text/plain; charset=utf-8\r\n", b"", 1
+    )
+
+
+@override_settings(SUPPORTDESK_MAX_ATTACHMENT_BYTES=1000)
+def test_it_replaces_an_oversized_attachment_by_a_visible_note_on_new_and_appended_mail(acme):
+    first = ingest(_with_attachment(5000))
+    assert first.action == "created"
+    opening = Message.objects.get(ticket__number=first.ticket)
+    assert "dump.bin (5,000 bytes) is over the size limit" in opening.body_text
+    assert opening.attachments.count() == 0
+    reply = ingest(_with_attachment(5000, subject=f"Re: [#{first.ticket}] more"))
+    assert (reply.action, reply.ticket) == ("appended", first.ticket)
+    small = ingest(_with_attachment(100, subject=f"Re: [#{first.ticket}] small"))
+    stored = Message.objects.filter(ticket__number=first.ticket).last().attachments.get()
+    assert small.action == "appended" and stored.original_name == "dump.bin"
+    assert "etc" not in stored.file.name and stored.file.name.endswith(".bin")
