@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 Action = InboundMail.Action
 
 
+class _AlreadyClaimed(Exception):
+    """Raised inside the processing transaction to roll it back: the row was taken."""
+
+
 @dataclass
 class Outcome:
     """What became of one inbound mail: the `ingest-email` JSON line."""
@@ -269,6 +273,16 @@ def _process(row: InboundMail, now: datetime, parsed: ParsedMail | None) -> Outc
     if authenticated is False:
         reasons.append(f"sender not authenticated: {parsed.authentication.reason}")
 
+    try:
+        return _decide(row, now, meta, parsed, kind, identify, authenticated, reasons)
+    except _AlreadyClaimed:  # another process got there first: its outcome stands
+        return _already_done(row)
+
+
+def _decide(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
+            kind: automatic.Automatic, identify: Callable[[], Identification],
+            authenticated: bool | None, reasons: list[str]) -> Outcome:
+    """Thread, append or open, and claim the row: all in one transaction."""
     with transaction.atomic():
         thread = find_thread(parsed, identify=identify, authenticated=authenticated)
         reasons.extend(thread.reasons)
@@ -280,8 +294,7 @@ def _process(row: InboundMail, now: datetime, parsed: ParsedMail | None) -> Outc
             return _append(row, now, meta, parsed, thread.ticket, reasons)
         if auto_reply:
             if not _claim(row, now, action=Action.IGNORED, reasons=reasons, **meta):
-                transaction.set_rollback(True)
-                return _already_done(row)
+                raise _AlreadyClaimed
             return _outcome_of(row, parsed.message_id, Action.IGNORED, None, None, reasons)
         return _create(row, now, meta, parsed, authenticated, thread, reasons)
 
@@ -297,8 +310,7 @@ def _ignore(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
 def _append(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
             ticket: Ticket, reasons: list[str]) -> Outcome:
     if not _claim(row, now, action=Action.APPENDED, ticket=ticket, reasons=reasons, **meta):
-        transaction.set_rollback(True)
-        return _already_done(row)
+        raise _AlreadyClaimed
     text, attachments = _content(parsed)
     actions.add_customer_message(
         ticket=ticket,
@@ -347,8 +359,7 @@ def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
         all_reasons.append(note)
         actions.add_system_message(ticket=ticket, body_text=f"This is a {note}.", now=now)
     if not _claim(row, now, action=action, ticket=ticket, reasons=all_reasons, **meta):
-        transaction.set_rollback(True)
-        return _already_done(row)
+        raise _AlreadyClaimed
     outcome = _outcome_of(row, parsed.message_id, action, result, None, all_reasons)
     if ticket is not None and _may_acknowledge(parsed, result, authenticated):
         from supportdesk.outbound.services import send_acknowledgement
@@ -398,26 +409,31 @@ def _file_unprocessable(row: InboundMail, now: datetime, exc: Exception) -> Outc
     error = f"{type(exc).__name__}: {exc}"[:2000]
     reasons = [f"the mail could not be processed ({error}); the raw message is stored"]
     try:
-        with transaction.atomic():
-            result = receive(
-                InboundRequest(
-                    channel=Channel.EMAIL,
-                    subject=f"Unprocessable inbound mail {row.pk}",
-                    body_text=reasons[0],
-                    review_reasons=reasons,
-                    received_at=row.received_at,
-                    source_ref=f"inbound-mail:{row.pk}",
-                ),
-                now=now,
-            )
-            if not _claim(row, now, action=Action.REVIEW, ticket=result.ticket, reasons=reasons,
-                          error=error):
-                transaction.set_rollback(True)
-                return _already_done(row)
-        return _outcome_of(row, "", Action.REVIEW, result, None, reasons)
+        return _file_for_review(row, now, error, reasons)
+    except _AlreadyClaimed:
+        return _already_done(row)
     except Exception as second:  # the database itself is failing: leave the row visible
         logger.exception("filing inbound mail %s for review failed", row.pk)
         InboundMail.objects.filter(pk=row.pk).update(
             status=InboundMail.Status.FAILED, error=f"{error}; then {type(second).__name__}: {second}"
         )
         return Outcome(inbound_id=row.pk, message_id="", action=Action.REVIEW, reasons=reasons)
+
+
+def _file_for_review(row: InboundMail, now: datetime, error: str, reasons: list[str]) -> Outcome:
+    with transaction.atomic():
+        result = receive(
+            InboundRequest(
+                channel=Channel.EMAIL,
+                subject=f"Unprocessable inbound mail {row.pk}",
+                body_text=reasons[0],
+                review_reasons=reasons,
+                received_at=row.received_at,
+                source_ref=f"inbound-mail:{row.pk}",
+            ),
+            now=now,
+        )
+        if not _claim(row, now, action=Action.REVIEW, ticket=result.ticket, reasons=reasons,
+                      error=error):
+            raise _AlreadyClaimed
+    return _outcome_of(row, "", Action.REVIEW, result, None, reasons)

@@ -362,3 +362,15 @@ def test_it_replaces_an_oversized_attachment_by_a_visible_note_on_new_and_append
     stored = Message.objects.filter(ticket__number=first.ticket).last().attachments.get()
     assert small.action == "appended" and stored.original_name == "dump.bin"
     assert "etc" not in stored.file.name and stored.file.name.endswith(".bin")
+
+
+def test_it_rolls_back_its_own_ticket_when_another_process_claimed_the_mail_first(acme):
+    from supportdesk.intake.email.process import process_mail
+
+    outcome = ingest(make_mail())
+    stale = InboundMail.objects.get(pk=outcome.inbound_id)
+    stale.status = "stored"  # what a second process read before the first one committed
+    again = process_mail(stale)
+    assert (again.action, again.ticket) == ("created", outcome.ticket)
+    assert Ticket.objects.count() == 1
+    assert len(acks_to("ana@acme.example")) == 1
