@@ -190,8 +190,10 @@ def classify(
         return Automatic(BOUNCE, ("delivery failure notice", *reasons))
     if _FEEDBACK_SUBJECT.search(subject) and (carries_original or null_path):
         return Automatic(FEEDBACK_REPORT, ("abuse/feedback report", *reasons))
+    # A person's subject or text alone never makes a bounce ("Payment rejected: user
+    # unknown" is a support request); a machine's signal must come with it.
     if (
-        daemon_sender or list_manager or noreply_sender or bounce_subject or null_path
+        daemon_sender or list_manager or noreply_sender or null_path
         or carries_original or auto_submitted or not sender_address
     ) and _BOUNCE_BODY.search(body_text[:16384]):
         return Automatic(BOUNCE, ("the text reads as a delivery failure report", *reasons))

@@ -40,6 +40,12 @@ AMBIGUOUS_TEXT = {
     "mail072.box": "expectation is mojibake (cp1250 read of latin-1)",
     "mail099.box": "NEC row-13 character (①) that no Python ISO-2022-JP codec reads",
 }
+# Index entries labelled "bounce" that a person wrote: mail a person forwards to us is
+# that person's request (they may want help with it) and opens a ticket like any other.
+FORWARDED_BY_A_PERSON = {
+    "sisimai-bounces/bsd/lhost-sendmail-14.eml": "'Fwd: Returned mail', 'Forward the message.' "
+    "from a person's address, the bounce quoted inline",
+}
 _WS = re.compile(r"\s+")
 
 
@@ -108,6 +114,9 @@ def test_it_never_acknowledges_or_opens_customer_tickets_for_indexed_automatic_m
     for entry in _index_entries():
         parsed = parse_mail((corpora() / entry["path"]).read_bytes())
         category = entry["category"]
+        if entry["path"] in FORWARDED_BY_A_PERSON:
+            assert parsed.automatic.opens_ticket and parsed.sender.address
+            continue
         if category in ("bounce", "feedback_report", "disposition_notification"):
             if parsed.automatic.opens_ticket or parsed.automatic.acknowledge:
                 failures.append((entry["path"], category, parsed.automatic))

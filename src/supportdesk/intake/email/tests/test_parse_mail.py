@@ -231,3 +231,12 @@ def test_it_gives_another_digest_to_a_different_mail_reusing_the_message_id():
     forged = mail(BASIC.replace("ana@acme.io", "eve@evil.test"))
     assert content_digest(first) != content_digest(forged)
     assert content_digest(first) != content_digest(mail(BASIC, body="Other text\n"))
+
+
+def test_it_never_takes_a_persons_mail_about_failed_delivery_for_a_bounce():
+    raw = mail(
+        BASIC.replace("Export broken", "Mail delivery failed for our users"),
+        body="Since the upgrade we get: 550 5.1.1 <x@acme.io>... User unknown\n",
+    )
+    parsed = parse_mail(raw)
+    assert parsed.automatic.opens_ticket and parsed.automatic.acknowledge
