@@ -78,6 +78,10 @@ _AUTO_REPLY_SUBJECT = re.compile(
 _FEEDBACK_SUBJECT = re.compile(
     r"(abuse|feedback|complaint|spam) report|complaint about message", re.IGNORECASE
 )
+# Hotmail/Outlook.com's junk-mail reports (JMRP): this exact subject, the message attached.
+_JMRP_SUBJECT = re.compile(
+    r"^\s*complaint about message from \d{1,3}(\.\d{1,3}){3}\s*$", re.IGNORECASE
+)
 # Mailing-list managers answer with "you are not a member" and loop alerts.
 _LIST_MANAGER_LOCAL = re.compile(r"^(owner-.*|.*-owner|.*-request|.*-admin|post_master)$", re.IGNORECASE)
 # What delivery reports say in their human-readable part (read in the first 16 KB).
@@ -181,20 +185,25 @@ def classify(
     noreply_sender = bool(sender_address) and _is_noreply(sender_address or "")
     bounce_subject = bool(_BOUNCE_SUBJECT.search(subject))
     auto_submitted = _first(headers, "auto-submitted").lower()
-    carries_original = bool(part_types & {"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
+    # Returned headers are a machine's habit; an attached message is also a person's
+    # (forwarding as attachment), so it counts only together with a machine signal.
+    carries_headers = bool(part_types & {"text/rfc822-headers", "message/rfc822-headers"})
+    carries_message = "message/rfc822" in part_types
+    machine = null_path or bool(auto_submitted) or daemon_sender or carries_headers
     if _MAIL_SYSTEM_LOCAL.match(local):
         return Automatic(BOUNCE, ("sent by a mail system address", *reasons))
-    if daemon_sender and (bounce_subject or null_path or carries_original or auto_submitted):
+    if daemon_sender and (bounce_subject or null_path or carries_headers or carries_message or auto_submitted):
         return Automatic(BOUNCE, ("sent by a mail delivery system", *reasons))
-    if bounce_subject and (null_path or carries_original or daemon_sender or auto_submitted.startswith("auto-generated")):
+    if bounce_subject and (null_path or carries_headers or daemon_sender or auto_submitted.startswith("auto-generated")):
         return Automatic(BOUNCE, ("delivery failure notice", *reasons))
-    if _FEEDBACK_SUBJECT.search(subject) and (carries_original or null_path):
+    if _FEEDBACK_SUBJECT.search(subject) and (machine or (carries_message and noreply_sender)):
+        return Automatic(FEEDBACK_REPORT, ("abuse/feedback report", *reasons))
+    if carries_message and _JMRP_SUBJECT.match(subject):
         return Automatic(FEEDBACK_REPORT, ("abuse/feedback report", *reasons))
     # A person's subject or text alone never makes a bounce ("Payment rejected: user
     # unknown" is a support request); a machine's signal must come with it.
     if (
-        daemon_sender or list_manager or noreply_sender or null_path
-        or carries_original or auto_submitted or not sender_address
+        machine or list_manager or noreply_sender or not sender_address
     ) and _BOUNCE_BODY.search(body_text[:16384]):
         return Automatic(BOUNCE, ("the text reads as a delivery failure report", *reasons))
 

@@ -240,3 +240,14 @@ def test_it_never_takes_a_persons_mail_about_failed_delivery_for_a_bounce():
     )
     parsed = parse_mail(raw)
     assert parsed.automatic.opens_ticket and parsed.automatic.acknowledge
+
+
+def test_it_never_takes_a_persons_forwarded_attachment_for_a_report():
+    raw = (
+        b"From: ana@acme.io\nSubject: Spam report: phishing we received, and a rejected mail\n"
+        b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+        b"Content-Type: text/plain\n\nPlease look at the attached; we got 550 user unknown too.\n"
+        b"--b\nContent-Type: message/rfc822\n\nFrom: x@evil.example\nSubject: win\n\nclick\n--b--\n"
+    )
+    parsed = parse_mail(raw)
+    assert parsed.automatic.opens_ticket and parsed.automatic.acknowledge
