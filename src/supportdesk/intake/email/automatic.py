@@ -69,10 +69,18 @@ _BOUNCE_SUBJECT = re.compile(
     r"nicht zustellbar|unzustellbar|non remis|no se puede entregar|n[aã]o entregue",
     re.IGNORECASE,
 )
+# "Automatic reply: <their subject>" (Exchange, many others): the prefix with its colon
+# is a machine's; nobody titles their own mail that way.
+_AUTO_REPLY_PREFIX = re.compile(
+    r"^\s*(auto(matic)?[ _-]?(reply|response|antwort|answer|r[ée]ponse)|autoreply|"
+    r"automatische antwort|r[ée]ponse automatique|respuesta autom[aá]tica|"
+    r"resposta autom[aá]tica|risposta automatica|out of (the )?office( reply)?|"
+    r"abwesenheitsnotiz)\s*:",
+    re.IGNORECASE,
+)
+# Words a person also uses ("Vacation request app fails"): only with a machine signal.
 _AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -_]?(reply|response|antwort|answer|r[ée]ponse)|autoreply|"
-    r"out of (the )?office|abwesenheit|r[ée]ponse automatique|respuesta autom[aá]tica|"
-    r"resposta autom[aá]tica|risposta automatica|vacation|on vacation|away from)",
+    r"^\s*(out of (the )?office|abwesenheit|vacation|on vacation|away from|auto[ -]?reply)",
     re.IGNORECASE,
 )
 _FEEDBACK_SUBJECT = re.compile(
@@ -153,9 +161,9 @@ def classify(
 
     if sender_address and sender_address in own:
         return Automatic(LOOP, ("the mail comes from our own support address",))
-    for value in headers.get("x-loop", ()):
-        if any(address in value.lower() for address in own):
-            return Automatic(LOOP, ("X-Loop names our own support address",))
+    # X-Loop naming us only withholds the acknowledgement (below): a forwarding rule at
+    # our own MTA (procmail and kin) stamps it on every customer mail it passes on.
+    x_loop = any(address in value.lower() for value in headers.get("x-loop", ()) for address in own)
 
     if envelope_sender is None:
         return_path = _first(headers, "return-path")
@@ -189,7 +197,7 @@ def classify(
     # (forwarding as attachment), so it counts only together with a machine signal.
     carries_headers = bool(part_types & {"text/rfc822-headers", "message/rfc822-headers"})
     carries_message = "message/rfc822" in part_types
-    machine = null_path or bool(auto_submitted) or daemon_sender or carries_headers
+    machine = null_path or auto_submitted not in ("", "no") or daemon_sender or carries_headers
     if _MAIL_SYSTEM_LOCAL.match(local):
         return Automatic(BOUNCE, ("sent by a mail system address", *reasons))
     if daemon_sender and (bounce_subject or null_path or carries_headers or carries_message or auto_submitted):
@@ -212,7 +220,12 @@ def classify(
     for name in ("x-autoreply", "x-autorespond", "x-autoresponder"):
         if name in headers and _first(headers, name).lower() not in ("no", "false", "0"):
             return Automatic(AUTO_REPLY, (f"{name} header", *reasons))
-    if _AUTO_REPLY_SUBJECT.match(subject):
+    precedence = _first(headers, "precedence").lower()
+    suppressing = "x-auto-response-suppress" in headers or precedence in ("bulk", "junk", "auto_reply")
+    if _AUTO_REPLY_PREFIX.match(subject) or "vacation" in _first(headers, "x-apple-action").lower():
+        return Automatic(AUTO_REPLY, ("auto-reply subject", *reasons))
+    if _AUTO_REPLY_SUBJECT.match(subject) and (machine or suppressing or noreply_sender):
+        # "Out of office" alone is also a person's subject ("Vacation request app fails").
         return Automatic(AUTO_REPLY, ("auto-reply subject", *reasons))
     if (daemon_sender or noreply_sender) and null_path:
         return Automatic(BOUNCE, ("null return path from a mail system address", *reasons))
@@ -221,13 +234,14 @@ def classify(
         return Automatic(AUTO_GENERATED, (f"Auto-Submitted: {auto_submitted}", *reasons))
     if "x-auto-response-suppress" in headers:
         return Automatic(AUTO_GENERATED, ("X-Auto-Response-Suppress header", *reasons))
-    precedence = _first(headers, "precedence").lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return Automatic(BULK, (f"Precedence: {precedence}", *reasons))
     if "list-id" in headers or "list-unsubscribe" in headers:
         return Automatic(BULK, ("mailing list mail (List-Id)", *reasons))
     if null_path:
         return Automatic(AUTO_GENERATED, tuple(reasons))
+    if x_loop:
+        return Automatic(AUTO_GENERATED, ("X-Loop names our support address",))
     if daemon_sender:
         return Automatic(NOREPLY, ("sent from a system address",))
     if noreply_sender:

@@ -251,3 +251,22 @@ def test_it_never_takes_a_persons_forwarded_attachment_for_a_report():
     )
     parsed = parse_mail(raw)
     assert parsed.automatic.opens_ticket and parsed.automatic.acknowledge
+
+
+@pytest.mark.parametrize("subject", ["Vacation request app fails", "Out of office status not saved",
+                                      "Auto reply rules ignored"])
+def test_it_never_takes_a_person_writing_about_absences_for_an_auto_reply(subject):
+    parsed = parse_mail(mail(BASIC.replace("Export broken", subject)))
+    assert parsed.automatic.kind == "" and parsed.automatic.acknowledge
+
+
+def test_it_recognises_an_auto_reply_by_its_prefix():
+    parsed = parse_mail(mail(BASIC.replace("Export broken", "Automatic reply: Export broken")))
+    assert parsed.automatic.kind == "auto_reply"
+
+
+def test_it_only_withholds_the_acknowledgement_for_x_loop_naming_us():
+    # A forwarding rule at our own MTA stamps X-Loop on real customer mail.
+    raw = mail(BASIC + "\nX-Loop: support@supportdesk.localhost")
+    parsed = parse_mail(raw, own_addresses=("support@supportdesk.localhost",))
+    assert parsed.automatic.opens_ticket and not parsed.automatic.acknowledge
