@@ -76,11 +76,11 @@ def _require(actor: Any, account: Account, *, supervisors_only: bool = False) ->
 
 
 def _lock(account_id: int) -> Account:
-    return Account.objects.select_for_update().select_related("account_manager").get(pk=account_id)
+    return Account.objects.select_for_update(of=("self",)).select_related("account_manager").get(pk=account_id)
 
 
 def _fresh(contact: Contact, account: Account) -> Contact:
-    fresh = Contact.objects.select_for_update().select_related("user").get(pk=contact.pk)
+    fresh = Contact.objects.select_for_update(of=("self",)).select_related("user").get(pk=contact.pk)
     if fresh.account_id != account.pk:  # a stale object moved between accounts
         raise PermissionDenied("the contact is not the account's")
     fresh.account = account
@@ -344,7 +344,7 @@ def invite_contact(
         raise PermissionDenied("only supervisors may invite outside the registered domains")
     address = check_email(email)
     existing = (
-        Contact.objects.select_for_update().select_related("user", "account").filter(email=address).first()
+        Contact.objects.select_for_update(of=("self",)).select_related("user", "account").filter(email=address).first()
     )
     if existing is not None and existing.account_id != account.pk:
         if role == SUPERVISOR:
