@@ -11,12 +11,13 @@ row `stored`, and the next start processes it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -61,26 +62,28 @@ def accept_message(
     route: str = InboundMail.Route.SMTP,
     max_bytes: int | None = None,
     on_stored: Callable[[int], None] | None = None,
+    store: Callable[[RawMail], int] | None = None,
 ) -> str:
-    """Store one message received by SMTP/LMTP; the reply line for the client."""
+    """Store one message received by SMTP/LMTP; the reply line for the client.
+
+    The one handling function of the listener (which passes its group-commit `store`;
+    the default stores in a transaction of its own). Returns only once the message is
+    committed, or with the refusal or the temporary failure to answer.
+    """
     refusal = refusal_for(raw, max_bytes=max_bytes)
     if refusal:
         return refusal
+    mail = RawMail(
+        raw=raw, route=route, envelope_sender=mail_from or "", envelope_recipients=tuple(rcpt_tos)
+    )
     try:
-        row = store_mail(
-            RawMail(
-                raw=raw,
-                route=route,
-                envelope_sender=mail_from or "",
-                envelope_recipients=tuple(rcpt_tos),
-            )
-        )
+        inbound_id = store(mail) if store is not None else store_mail(mail).pk
     except Exception:
         logger.exception("storing an inbound message failed; answered 451")
         return TEMPORARY
     if on_stored is not None:
-        on_stored(row.pk)
-    return OK.format(id=row.pk)
+        on_stored(inbound_id)
+    return OK.format(id=inbound_id)
 
 
 class IntakeWorker:
@@ -228,33 +231,36 @@ class StoreBatcher:
 
 
 class IntakeHandler:
-    """aiosmtpd handler: cheap checks on the loop, the store in the group-commit thread."""
+    """aiosmtpd handler: `accept_message` in a thread (never blocking the event loop),
+    storing through the group-commit thread."""
 
     def __init__(self, *, route: str, worker: IntakeWorker | None) -> None:
         self.route = route
         self.batcher = StoreBatcher(worker.submit if worker else None)
+        self.executor = ThreadPoolExecutor(max_workers=64, thread_name_prefix="smtp-session")
+
+    def _store(self, mail: RawMail) -> int:
+        return self.batcher.submit(mail).result()
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
-        raw = envelope.original_content or b""
-        reply = refusal_for(raw)
-        if reply is None:
-            mail = RawMail(
-                raw=raw,
+        reply = await asyncio.get_running_loop().run_in_executor(
+            self.executor,
+            functools.partial(
+                accept_message,
+                envelope.original_content or b"",
+                mail_from=envelope.mail_from,
+                rcpt_tos=envelope.rcpt_tos,
                 route=self.route,
-                envelope_sender=envelope.mail_from or "",
-                envelope_recipients=tuple(envelope.rcpt_tos),
-            )
-            try:
-                inbound_id = await asyncio.wrap_future(self.batcher.submit(mail))
-                reply = OK.format(id=inbound_id)
-            except Exception:
-                reply = TEMPORARY
+                store=self._store,
+            ),
+        )
         if isinstance(server, LMTP):
             # LMTP answers once per recipient; the message is stored once for all.
             return "\r\n".join([reply] * max(1, len(envelope.rcpt_tos)))
         return reply
 
     def close(self) -> None:
+        self.executor.shutdown(wait=True)
         self.batcher.stop()
 
 
