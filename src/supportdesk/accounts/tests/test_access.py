@@ -69,3 +69,32 @@ def test_a_deactivated_contact_loses_sight_of_their_account(people):
     people["owner"].refresh_from_db()
     with pytest.raises(Http404):
         access.get_account_for_user(people["owner"], slug="acme")
+
+
+def test_only_owners_of_the_account_and_supervisors_manage_its_team(people):
+    from supportdesk.accounts import contacts
+    from supportdesk.accounts.models import Account
+
+    supervisor = make_agent("sue@desk.example", role="supervisor")
+    for who in (people["owner"], people["outsider"]):  # Ana owns Acme, Gil owns Globex
+        contacts.set_account_owner(actor=supervisor, contact=who.contact, owner=True)
+    acme = Account.objects.get(slug="acme")
+    bob = people["teammate"].contact
+    assert access.team_role(people["owner"], acme) == "owner"
+    assert access.team_role(supervisor, acme) == "supervisor"
+    assert access.owned_account(people["owner"]) == acme
+    assert access.get_team_contact(people["owner"], account=acme, contact_id=bob.pk) == bob
+    for persona in ("teammate", "outsider", "specialist"):
+        assert access.team_role(people[persona], acme) is None, persona
+        with pytest.raises(Http404):
+            access.get_team_contact(people[persona], account=acme, contact_id=bob.pk)
+    assert access.owned_account(people["outsider"]).slug == "globex"  # their own, never Acme
+    for persona in ("teammate", "specialist"):
+        with pytest.raises(Http404):
+            access.owned_account(people[persona])
+    assert access.team_role(AnonymousUser(), acme) is None
+    with pytest.raises(Http404):
+        access.owned_account(AnonymousUser())
+    gil = people["outsider"].contact
+    with pytest.raises(Http404):  # a contact of another account, even for a supervisor
+        access.get_team_contact(supervisor, account=acme, contact_id=gil.pk)
