@@ -68,3 +68,19 @@ def test_doctor_is_quiet_about_spoofing_when_the_authserv_id_is_set():
     call_command("doctor", stdout=out, stderr=err)
     assert "SUPPORTDESK_MTA_AUTHSERV_ID" not in err.getvalue()
     assert "mx.desk.example" in out.getvalue()
+
+
+def test_it_asks_the_mta_to_retry_when_the_database_cannot_store(monkeypatch, tmp_path):
+    from django.db import OperationalError
+
+    from supportdesk.intake.email import bulk
+
+    def broken(mails):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(bulk, "store_mails", broken)
+    path = tmp_path / "m.eml"
+    path.write_bytes(make_mail())
+    with pytest.raises(SystemExit) as exited:
+        call_command("ingest-email", str(path), stdout=io.StringIO())
+    assert exited.value.code == 75

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from supportdesk.intake.email.bulk import ingest_many, maildir_files
 from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.store import RawMail
+
+EX_TEMPFAIL = 75  # sysexits.h
 
 
 class Command(BaseCommand):
@@ -61,7 +64,13 @@ class Command(BaseCommand):
                 sys.stderr.write(f"\ringested {done}/{total}")
                 sys.stderr.flush()
 
-        stored = ingest_many(mails(), on_outcome=report)
+        try:
+            stored = ingest_many(mails(), on_outcome=report)
+        except DatabaseError as exc:
+            # EX_TEMPFAIL: an MTA piping to us keeps the message and retries later,
+            # where any other failure status would bounce it to the customer.
+            sys.stderr.write(f"supportdesk ingest-email: could not store the mail ({exc}); try again\n")
+            sys.exit(EX_TEMPFAIL)
         if progress:
             sys.stderr.write("\n")
         if stored != total:
