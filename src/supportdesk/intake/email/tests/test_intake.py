@@ -374,3 +374,10 @@ def test_it_rolls_back_its_own_ticket_when_another_process_claimed_the_mail_firs
     assert (again.action, again.ticket) == ("created", outcome.ticket)
     assert Ticket.objects.count() == 1
     assert len(acks_to("ana@acme.example")) == 1
+
+
+def test_it_threads_a_follow_up_that_answers_the_customers_own_earlier_mail(acme):
+    first = ingest(make_mail(message_id="<first@client.example>"))
+    follow = ingest(make_mail(sender="bia@acme.example", subject="Also this",
+                              references="<first@client.example>"))
+    assert (follow.action, follow.ticket) == ("appended", first.ticket)
