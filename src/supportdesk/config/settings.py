@@ -204,6 +204,8 @@ SUPPORTDESK_IMAP_CA_FILE = env_str("SUPPORTDESK_IMAP_CA_FILE", "")  # empty: sys
 EMAIL_BACKEND = env_str("SUPPORTDESK_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("SUPPORTDESK_SMTP_RELAY_HOST", "localhost")
 EMAIL_PORT = env_int("SUPPORTDESK_SMTP_RELAY_PORT", 25, minimum=1)
+# Where the file-based backend (used by scripts/demo) writes outgoing mail, one file each.
+EMAIL_FILE_PATH = env_path("SUPPORTDESK_MAIL_FILE_DIR", DATA_DIR / "sent-mail")
 DEFAULT_FROM_EMAIL = SUPPORTDESK_SUPPORT_ADDRESS
 
 # Outgoing mail (docs/outbound.md). The instance id goes into X-Supportdesk-Loop so our
