@@ -4,8 +4,8 @@ Same results as `deadline_after` one by one, computed in bulk on the calendar's
 timeline: `deadline(t) = max(t, opening) + offset(interval) + budget`, then back from
 working-seconds position to instant, with the two interval look-ups done by C-level
 `bisect` over the whole input (`map`), not by a Python loop. Given a numpy array of
-epoch seconds, the same steps run vectorised in numpy (numpy is not a dependency of
-supportdesk: that path is used only when the caller already hands us numpy data).
+epoch seconds, the same steps run vectorised in numpy: about 30x faster again, which
+is why reports and replays hand us numpy arrays (docs/benchmarks.md).
 """
 
 from __future__ import annotations

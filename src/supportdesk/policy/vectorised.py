@@ -1,6 +1,6 @@
 """The batch deadline computation in numpy, for callers that hand us numpy arrays.
 
-Imported only then: numpy is not a dependency of supportdesk. The steps are those of
+Imported only then, so the one-at-a-time path never pays numpy's import. The steps are those of
 `batch._bulk`; the two interval searches use bucket tables instead of binary search.
 Working intervals never end closer together than `step` seconds, so a bucket of
 `step` seconds holds at most one interval end: the answer is the bucket's first
