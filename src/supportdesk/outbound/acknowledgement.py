@@ -137,3 +137,46 @@ def acknowledgement_context(ticket: Any, *, now: Any = None) -> dict[str, Any]:
         "recommend_portal": identified_active and reason in (None, NoSlaReason.OTHER),
         "portal_url": f"{settings.SITE_URL}/portal/",
     }
+
+
+def acknowledgement_text(context: dict[str, Any]) -> str:
+    """The text of the acknowledgement (call with the language active).
+
+    Plain string formatting with the catalogue's messages: it runs for every new ticket
+    from email, and a Django template render cost more than everything else the
+    acknowledgement does. The messages are the ones `outbound/locale` translates.
+    """
+    name = context["requester_name"]
+    number = context["number"]
+    lines = [
+        _("Hello %(requester_name)s,") % {"requester_name": name} if name else _("Hello,"),
+        "",
+        _("We have received your request and opened ticket #%(number)s.") % {"number": number},
+        "",
+        f"{_('Subject:')} {context['subject']}",
+        f"{_('Severity:')} {context['severity']}",
+        "",
+        _("You will get a first response by %(due_text)s.") % {"due_text": context["due_text"]}
+        if context["due_text"]
+        else str(context["no_sla_text"]),
+    ]
+    if context["recommend_portal"]:
+        lines += [
+            "",
+            _(
+                "Customers with a support plan are asked to prefer the Desk Portal: there your "
+                "account's points of contact open tickets with the severity they choose and "
+                "follow every ticket. %(portal_url)s"
+            )
+            % {"portal_url": context["portal_url"]},
+        ]
+    lines += [
+        "",
+        _("To add information, reply to this message and keep [#%(number)s] in the subject.")
+        % {"number": number},
+        "",
+        "-- ",
+        _("Support team"),
+        _("This is an automatic message."),
+    ]
+    return "\n".join(lines).strip() + "\n"

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -38,18 +39,34 @@ _NOREPLY_LOCAL = re.compile(
 )
 
 
+# A plain dot-atom address ("ana.silva+x@mail.acme.io"): what nearly every recipient is.
+# For these `parseaddr` returns the address itself, so it is skipped (it costs ~0.1 ms).
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\Z"
+)
+
+
 def instance_id() -> str:
     """This installation's id: the setting, or a stable one derived from SECRET_KEY."""
-    configured: str = settings.SUPPORTDESK_INSTANCE_ID
+    return _instance_id(settings.SUPPORTDESK_INSTANCE_ID, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=8)
+def _instance_id(configured: str, secret_key: str) -> str:
     if configured:
         return configured.strip()
-    digest = hashlib.sha256(f"supportdesk-instance:{settings.SECRET_KEY}".encode()).hexdigest()
+    digest = hashlib.sha256(f"supportdesk-instance:{secret_key}".encode()).hexdigest()
     return digest[:16]
 
 
 def mail_domain() -> str:
     """The domain of our support address; our Message-IDs end with it."""
-    _, address = parseaddr(settings.SUPPORTDESK_SUPPORT_ADDRESS)
+    return _mail_domain(settings.SUPPORTDESK_SUPPORT_ADDRESS)
+
+
+@functools.lru_cache(maxsize=8)
+def _mail_domain(support_address: str) -> str:
+    _, address = parseaddr(support_address)
     return address.rpartition("@")[2].lower() or "supportdesk.localhost"
 
 
@@ -84,7 +101,7 @@ def parse_message_ids(value: str | None) -> list[str]:
 def _signature(message_id: str) -> str:
     key = settings.SECRET_KEY.encode()
     payload = f"supportdesk-loop:{instance_id()}:{message_id.lower()}".encode()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(key, payload, "sha256").hex()[:32]
 
 
 def loop_header_value(message_id: str) -> str:
@@ -123,6 +140,8 @@ def is_our_own_mail(headers: Message | Mapping[str, str] | Iterable[tuple[str, s
 
 def bare_address(address: str) -> str:
     """``"Ana <ANA@Acme.io>"`` -> ``"ana@acme.io"`` ("" when there is no address)."""
+    if _PLAIN_ADDRESS.match(address):
+        return address.lower()
     _, addr = parseaddr(address)
     return addr.strip().lower() if "@" in addr else ""
 
@@ -142,8 +161,11 @@ def is_noreply_address(address: str) -> bool:
 def is_our_address(address: str) -> bool:
     """Our own support or sender address: never send it an automatic reply."""
     addr = bare_address(address)
-    ours = {
-        bare_address(settings.SUPPORTDESK_SUPPORT_ADDRESS),
-        bare_address(settings.DEFAULT_FROM_EMAIL),
-    }
-    return bool(addr) and addr in ours
+    return bool(addr) and addr in _our_addresses(
+        settings.SUPPORTDESK_SUPPORT_ADDRESS, settings.DEFAULT_FROM_EMAIL
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _our_addresses(*configured: str) -> frozenset[str]:
+    return frozenset(bare_address(value) for value in configured)

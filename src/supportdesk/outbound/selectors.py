@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.db import connections, router
 from django.db.models import QuerySet
 
 from supportdesk.outbound.headers import bare_address, parse_message_ids
@@ -66,11 +67,26 @@ def acknowledgements_sent(address: str, *, since: datetime) -> int:
 def reached_acknowledgement_limit(address: str, *, since: datetime, limit: int) -> bool:
     """Whether `limit` acknowledgements went to this address since `since`.
 
-    Asks for the limit-th row only (one index probe), not a count of them all.
+    Asks for the limit-th row only (one probe of the `outbound_per_recipient` index on
+    kind, recipient, created_at), not a count of them all. Runs once per new ticket from
+    email, so the SQL is written once here rather than built by the ORM every time.
     """
     if limit <= 0:
         return True
-    return _acknowledgements(address, since=since)[limit - 1 : limit].exists()
+    connection = connections[router.db_for_read(OutboundMail)]
+    sql = (
+        f"SELECT 1 FROM {connection.ops.quote_name(OutboundMail._meta.db_table)} "
+        "WHERE kind = %s AND recipient = %s AND created_at >= %s LIMIT 1 OFFSET %s"
+    )
+    params = [
+        OutboundMail.Kind.ACKNOWLEDGEMENT.value,
+        bare_address(address),
+        connection.ops.adapt_datetimefield_value(since),
+        limit - 1,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
 
 
 def _acknowledgements(address: str, *, since: datetime) -> QuerySet[OutboundMail]:

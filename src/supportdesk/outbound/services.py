@@ -20,7 +20,7 @@ from django.utils import translation
 
 from supportdesk import clock
 from supportdesk.outbound import selectors
-from supportdesk.outbound.acknowledgement import acknowledgement_context
+from supportdesk.outbound.acknowledgement import acknowledgement_context, acknowledgement_text
 from supportdesk.outbound.formatting import language_or_default
 from supportdesk.outbound.headers import (
     AUTO_GENERATED,
@@ -138,8 +138,7 @@ def send_acknowledgement(
         return None
     lang = language_or_default(language)
     with translation.override(lang):
-        context = acknowledgement_context(ticket, now=now)
-        text, html = _render("outbound/acknowledgement", context)
+        text = acknowledgement_text(acknowledgement_context(ticket, now=now))
     headers = {
         **_threading(in_reply_to, references),
         "Auto-Submitted": AUTO_REPLIED,
@@ -150,7 +149,6 @@ def send_acknowledgement(
         to=[to],
         subject=tagged_subject(ticket.number, ticket.subject),
         text=text,
-        html=html,
         headers=headers,
         ticket=ticket,
         language=lang,
