@@ -5,7 +5,8 @@
    on the "mail" queue for after the commit.
    (With the database task backend on the same database, which is the configured
    one, the task row is written in the caller's transaction instead: it commits or
-   rolls back with the mail.)
+   rolls back with the mail. Bulk callers wrap many mails in `batched_delivery`, which
+   writes one `deliver_mails` task for all of them at the end of the block.)
 2. `deliver` claims the row with a conditional UPDATE (queued -> sending), so two
    workers, or a worker and `supportdesk send-mail`, never send it twice; then sends it
    through Django's email backend. A failure puts it back to queued with a later
@@ -25,7 +26,10 @@ import logging
 import smtplib
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -37,6 +41,7 @@ from django.db import router, transaction
 from django.db.models import F
 
 from supportdesk import clock
+from supportdesk.core import rows
 from supportdesk.outbound.headers import (
     LOOP_HEADER,
     bare_address,
@@ -91,8 +96,9 @@ def enqueue_mail(
     extra = {k: v for k, v in extra.items() if k.lower() not in ("message-id", LOOP_HEADER.lower())}
     message_id = (given_id and normalise_message_id(given_id)) or make_message_id()
     all_headers = {"Message-ID": message_id, **extra, LOOP_HEADER: loop_header_value(message_id)}
-    mail = OutboundMail.objects.create(
+    mail = OutboundMail(
         kind=kind,
+        status=OutboundMail.Status.QUEUED,
         ticket=ticket,
         ticket_message=ticket_message,
         from_email=from_email or settings.DEFAULT_FROM_EMAIL,
@@ -109,8 +115,14 @@ def enqueue_mail(
         next_attempt_at=now,
         created_at=now,
     )
+    # One prepared INSERT (the ORM's save() costs more than the statement itself).
+    rows.insert(mail, using=router.db_for_write(OutboundMail))
     mail_id = mail.pk
-    if _tasks_commit_with_mail():
+    batch = _delivery_batch.get()
+    if batch is not None and batch.alias == mail._state.db and _tasks_commit_with_mail():
+        # Inside `batched_delivery`: one task for the whole batch, written at its end.
+        batch.mail_ids.append(mail_id)
+    elif _tasks_commit_with_mail():
         # The task row joins the caller's transaction: it becomes visible to workers
         # exactly when the mail does, and disappears with it on rollback. No window in
         # which a crash loses the task, and no extra commit per mail.
@@ -133,6 +145,56 @@ def _tasks_commit_with_mail() -> bool:
         and isinstance(deliver_mail.get_backend(), DatabaseBackend)
         and router.db_for_write(DBTaskResult) == alias
     )
+
+
+@dataclass
+class _DeliveryBatch:
+    alias: str
+    mail_ids: list[int] = field(default_factory=list)
+
+
+_delivery_batch: ContextVar[_DeliveryBatch | None] = ContextVar("delivery_batch", default=None)
+
+
+@contextmanager
+def batched_delivery() -> Iterator[None]:
+    """Inside one transaction, queue many mails with ONE delivery task for all of them.
+
+    For bulk work (the email channel processes 200 mails per transaction): each mail is
+    still its own queue row, written where `enqueue_mail` is called, but instead of one
+    django-tasks row per mail, a single `deliver_mails` task row listing them is written
+    when the block ends, in the same transaction, so it commits (or rolls back) with
+    them. A mail whose savepoint rolled back is listed but skipped by `deliver` (no
+    row). Should the block end in an exception, no task is written: the caller's
+    transaction is rolling back; if it commits after all, `flush` delivers the rows.
+    Outside a transaction, or with a task backend that is not this database, mails are
+    scheduled one by one as usual.
+    """
+    alias = router.db_for_write(OutboundMail)
+    if not transaction.get_connection(alias).in_atomic_block or _delivery_batch.get():
+        yield
+        return
+    batch = _DeliveryBatch(alias=alias)
+    token = _delivery_batch.set(batch)
+    try:
+        yield
+    finally:
+        _delivery_batch.reset(token)
+    if batch.mail_ids:
+        schedule_batch_delivery(batch.mail_ids)
+
+
+def schedule_batch_delivery(mail_ids: list[int]) -> None:
+    """Enqueue one task delivering these mails; a failure is logged, `flush` sends them."""
+    from supportdesk.outbound.tasks import deliver_mails
+
+    try:
+        with transaction.atomic(using=router.db_for_write(OutboundMail)):
+            deliver_mails.enqueue(list(mail_ids))
+    except Exception:
+        logger.exception(
+            "could not enqueue delivery of %s outbound mails; flush will send them", len(mail_ids)
+        )
 
 
 def schedule_delivery(mail_id: int, *, run_after: datetime | None = None) -> None:

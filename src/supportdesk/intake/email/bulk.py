@@ -29,6 +29,7 @@ from supportdesk.intake.email.process import (
     process_mail,
 )
 from supportdesk.intake.email.store import RawMail, store_mails
+from supportdesk.outbound.queue import batched_delivery
 
 BATCH = 200
 PARSE_TIMEOUT_SECONDS = 120
@@ -65,7 +66,8 @@ def _process_batch(
     rows: list[InboundMail], parsed: list[ParsedMail] | None, on_outcome: Callable[[Outcome], None]
 ) -> None:
     try:
-        with transaction.atomic():
+        # One delivery task for the batch's acknowledgements, written in this transaction.
+        with transaction.atomic(), batched_delivery():
             outcomes = [
                 process_mail(row, parsed=parsed[i] if parsed else None) for i, row in enumerate(rows)
             ]

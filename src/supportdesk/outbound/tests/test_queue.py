@@ -263,3 +263,39 @@ def test_it_refuses_a_mail_without_recipients():
 def test_it_keeps_subjects_on_one_line():
     queued = queue_one(subject="Hello\r\nBcc: victim@example.com")
     assert queued.subject == "Hello Bcc: victim@example.com"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_mails_gets_one_delivery_task_and_all_are_sent():
+    with transaction.atomic(), queue.batched_delivery():
+        queued = [queue_one(to=[f"person{i}@acme.example"]) for i in range(3)]
+        with pytest.raises(RuntimeError), transaction.atomic():  # one mail's savepoint fails
+            queue_one(to=["gone@acme.example"])
+            raise RuntimeError("this ticket could not be opened")
+        assert seen_by_another_connection() == (0, 0)
+    assert seen_by_another_connection() == (3, 1)
+    run_mail_worker()
+    assert sorted(m.to[0] for m in mail.outbox) == [f"person{i}@acme.example" for i in range(3)]
+    assert {m.status for m in OutboundMail.objects.filter(pk__in=[q.pk for q in queued])} == {
+        OutboundMail.Status.SENT
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_batch_leaves_neither_mail_nor_task():
+    with pytest.raises(RuntimeError), transaction.atomic(), queue.batched_delivery():
+        queue_one()
+        queue_one(to=["bea@acme.example"])
+        raise RuntimeError("the batch failed")
+    assert OutboundMail.objects.count() == 0
+    assert mail_tasks().count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_outside_a_transaction_schedules_each_mail():
+    with queue.batched_delivery():
+        queue_one()
+        queue_one(to=["bea@acme.example"])
+    assert seen_by_another_connection() == (2, 2)
+    run_mail_worker()
+    assert len(mail.outbox) == 2
