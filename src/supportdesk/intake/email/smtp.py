@@ -29,6 +29,7 @@ from django.db import close_old_connections, connections, transaction
 from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.process import process_mail
 from supportdesk.intake.email.store import RawMail, pending, store_mail, store_mails
+from supportdesk.outbound.queue import batched_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ class IntakeWorker:
             self._process(ids[0])
             return
         try:
-            with transaction.atomic():
+            # One delivery task for the batch's acknowledgements, in this transaction.
+            with transaction.atomic(), batched_delivery():
                 rows = list(InboundMail.objects.filter(pk__in=ids).order_by("id"))
                 for row in rows:
                     process_mail(row)
