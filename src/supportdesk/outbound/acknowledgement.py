@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from supportdesk.outbound.formatting import format_due
 
@@ -25,18 +26,27 @@ class NoSlaReason:
     OTHER = "no_sla"
 
 
+# Only the label asked for is translated (this runs for every acknowledgement).
+_SEVERITY_LABELS = {
+    "low": gettext_noop("Low"),
+    "medium": gettext_noop("Medium"),
+    "high": gettext_noop("High"),
+}
+_CHANNEL_LABELS = {
+    "portal": gettext_noop("the Desk Portal"),
+    "email": gettext_noop("email"),
+    "hotline": gettext_noop("the hotline (emergencies only)"),
+}
+
+
 def severity_label(severity: str) -> str:
-    labels = {"low": _("Low"), "medium": _("Medium"), "high": _("High")}
-    return labels.get(str(severity), str(severity).capitalize())
+    label = _SEVERITY_LABELS.get(str(severity))
+    return _(label) if label else str(severity).capitalize()
 
 
 def channel_label(channel: str) -> str:
-    labels = {
-        "portal": _("the Desk Portal"),
-        "email": _("email"),
-        "hotline": _("the hotline (emergencies only)"),
-    }
-    return labels.get(str(channel), str(channel))
+    label = _CHANNEL_LABELS.get(str(channel))
+    return _(label) if label else str(channel)
 
 
 def join_words(words: list[str]) -> str:
@@ -87,7 +97,6 @@ def no_sla_reason(ticket: Any) -> str | None:
 
 
 def _reason_text(reason: str, ticket: Any) -> str:
-    channel = channel_label(ticket.channel)
     if reason == NoSlaReason.NOT_IDENTIFIED:
         return _(
             "We could not match your address to a customer account, so this request has no "
@@ -102,6 +111,7 @@ def _reason_text(reason: str, ticket: Any) -> str:
         ) % {"state": state}
     if reason == NoSlaReason.TRIAL_CHANNEL:
         name, channels = _plan_name_and_channels(ticket.sla_terms_plan or ticket.sla_plan)
+        channel = channel_label(ticket.channel)
         return _(
             "During a trial, support follows the terms of %(plan)s, which do not include "
             "support by %(channel)s, so this request has no guaranteed response time. "
@@ -109,6 +119,7 @@ def _reason_text(reason: str, ticket: Any) -> str:
         ) % {"plan": name, "channel": channel, "channels": join_words(channels)}
     if reason == NoSlaReason.PLAN_CHANNEL:
         name, channels = _plan_name_and_channels(ticket.sla_plan or ticket.sla_terms_plan)
+        channel = channel_label(ticket.channel)
         return _(
             "Your plan, %(plan)s, does not include support by %(channel)s, so this request has "
             "no guaranteed response time. Your plan includes %(channels)s."
