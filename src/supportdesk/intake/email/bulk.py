@@ -32,6 +32,9 @@ from supportdesk.intake.email.store import RawMail, store_mails
 from supportdesk.outbound.queue import batched_delivery
 
 BATCH = 200
+# The first batch is small: nothing can be processed before it is parsed (in the helper
+# process), so a short first batch starts the pipeline sooner.
+FIRST_BATCH = 25
 PARSE_TIMEOUT_SECONDS = 120
 
 
@@ -49,11 +52,13 @@ def maildir_files(directory: Path) -> list[Path]:
 
 def _batches(mails: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
     batch: list[RawMail] = []
+    limit = min(size, FIRST_BATCH)
     for mail in mails:
         batch.append(mail)
-        if len(batch) >= size:
+        if len(batch) >= limit:
             yield batch
             batch = []
+            limit = size
     if batch:
         yield batch
 
@@ -110,11 +115,13 @@ def process_stored(
     def pending_batches() -> Iterator[list[InboundMail]]:
         nonlocal done
         last_id = 0
+        limit = min(batch_size, FIRST_BATCH)
         while True:
             rows = list(
                 InboundMail.objects.filter(status=InboundMail.Status.STORED, id__gt=last_id)
-                .order_by("id")[:batch_size]
+                .order_by("id")[:limit]
             )
+            limit = batch_size
             if not rows:
                 return
             last_id = rows[-1].pk
