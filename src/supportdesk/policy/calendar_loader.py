@@ -115,12 +115,16 @@ def _weekly_hours(reader: Reader, table: Table, path: Sequence[str]) -> dict[str
         return None
     reader.only(hours, hours_path, WEEKDAYS)
     weekly: dict[str, Hours] = {}
+    broken = False  # keep reading the other days: every mistake is reported at once
     for day in WEEKDAYS:
         if day in hours:
             parsed = read_ranges(reader, hours[day], (*hours_path, day), day)
             if parsed is None:
-                return None
-            weekly[day] = parsed
+                broken = True
+            else:
+                weekly[day] = parsed
+    if broken:
+        return None
     if not any(weekly.values()):
         reader.problem(
             hours_path,
@@ -137,11 +141,15 @@ def read_ranges(reader: Reader, value: object, path: Sequence[str], where: str) 
         reader.problem(path, f"{dotted(path)} must be a list of intervals like [{RANGE_EXAMPLE}]")
         return None
     ranges: list[tuple[int, int, str]] = []
+    broken = False
     for text in value:
         parsed = _range(reader, text, path, where)
         if parsed is None:
-            return None
-        ranges.append((*parsed, text))
+            broken = True
+        else:
+            ranges.append((*parsed, text))
+    if broken:
+        return None
     ranges.sort()
     for (_, previous_end, previous), (start, _, current) in zip(ranges, ranges[1:], strict=False):
         if start < previous_end:

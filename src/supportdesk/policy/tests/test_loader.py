@@ -275,7 +275,21 @@ def test_an_impossible_or_unreadable_time_is_reported(tmp_path: Path) -> None:
     file, text = broken_policy(tmp_path, 'tue = ["08:00-20:00"]', 'tue = ["08:00-25:00", "8 to 9"]')
     assert problems_of(file) == [
         f'{file}:{line_of(text, "25:00")}: interval "08:00-25:00" on tue has an impossible time; '
-        "expected times from 00:00 to 24:00"
+        "expected times from 00:00 to 24:00",
+        f'{file}:{line_of(text, "25:00")}: interval "8 to 9" on tue is not a time range; '
+        'expected "08:00-20:00" (end exclusive, "24:00" = end of the day)',
+    ]
+
+
+def test_mistakes_on_several_days_of_one_calendar_are_all_reported(tmp_path: Path) -> None:
+    file, text = broken_policy(
+        tmp_path,
+        'mon = ["08:00-20:00"]\ntue = ["08:00-20:00"]',
+        'mon = ["08:00-12:00", "11:00-20:00"]\ntue = ["20:00-08:00"]',
+    )
+    assert [problem.rsplit("; expected", 1)[0] for problem in problems_of(file)] == [
+        f'{file}:{line_of(text, "11:00-20:00")}: intervals "08:00-12:00" and "11:00-20:00" on mon overlap',
+        f'{file}:{line_of(text, "20:00-08:00")}: interval "20:00-08:00" on tue ends before it starts',
     ]
 
 
