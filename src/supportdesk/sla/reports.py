@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDay, TruncMonth
+from django.utils.translation import gettext
 
 from supportdesk.accounts.models import Account
 from supportdesk.policy import Policy, business_time_between
@@ -369,15 +370,16 @@ class Breach:
     coverage: str
     reasons: tuple[str, ...]
     policy_version: str
+    plan_name: str = ""  # the plan's name in the policy ("Mission Critical"); `plan` is its id
 
     @property
     def why(self) -> str:
         from supportdesk.web.templatetags.desk import describe_duration
 
-        late = describe_duration(self.late)
+        words = {"late": describe_duration(self.late), "target": self.target, "coverage": self.coverage}
         if self.first_responded_at is None:
-            return f"not answered yet: {late} past the {self.target} target on {self.coverage}"
-        return f"answered {late} after the {self.target} target on {self.coverage}"
+            return gettext("not answered yet: %(late)s past the %(target)s target on %(coverage)s") % words
+        return gettext("answered %(late)s after the %(target)s target on %(coverage)s") % words
 
 
 def breaches(period: Period, *, as_of: datetime, policy: Policy, account: Account | None = None,
@@ -407,6 +409,7 @@ def breaches(period: Period, *, as_of: datetime, policy: Policy, account: Accoun
             opened_at=ticket.opened_at, due=due, first_responded_at=ticket.first_responded_at,
             late=late, target=ticket.sla_target, coverage=ticket.sla_coverage,
             reasons=tuple(ticket.sla_reasons or ()), policy_version=ticket.sla_policy_version,
+            plan_name=plan.name if (plan := policy.plans.get(ticket.sla_plan)) else ticket.sla_plan,
         ))
     return found
 

@@ -88,6 +88,15 @@ def test_the_breach_list_says_why(dataset):
     assert any("Gold" in reason for reason in found[0].reasons)
 
 
+
+def test_the_breach_list_names_the_plan_and_speaks_brazilian_portuguese(client, dataset):
+    client.force_login(dataset["sam"])
+    with time_machine.travel(AS_OF, tick=False):
+        page = client.get(reverse("sla:breaches"), {"period": "2026-03"}, HTTP_ACCEPT_LANGUAGE="pt-BR")
+    html = page.content.decode()
+    assert "respondido 10 min depois do prazo de 30 min no relógio 24x7" in html
+    assert "Gold ·" in html and "gold ·" not in html
+
 def test_the_monthly_statement_lists_the_accounts_tickets_with_their_decisions(dataset):
     acme = dataset["one"].account
     found = reports.statement(acme, reports.month(2026, 3), as_of=AS_OF, policy=active_policy())
