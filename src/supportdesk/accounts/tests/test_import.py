@@ -79,6 +79,35 @@ def test_it_refuses_a_free_mail_domain_in_an_import(tmp_path):
         run("import", "accounts", str(path))
 
 
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [
+        ("com.br", "com.br is a public suffix"),
+        ("ACME.io", "acme.io is already registered on account Acme"),
+    ],
+)
+def test_it_refuses_a_public_suffix_or_another_accounts_domain_in_an_import(tmp_path, domain, message):
+    run("import", "accounts", str(BENCH_ACCOUNTS))
+    before = counts()
+    path = tmp_path / "accounts.json"
+    path.write_text(json.dumps({"accounts": [
+        {"slug": "first", "name": "First", "domains": ["first.example"]},
+        {"slug": "x", "name": "X", "domains": [domain]},
+    ]}))
+    with pytest.raises(CommandError, match=rf"accounts\[1\] \(x\): domains\[0\]: {message}"):
+        run("import", "accounts", str(path))
+    assert counts() == before  # the valid first account was not imported either
+
+
+def test_csv_on_standard_input_without_format_is_told_to_give_it(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO(CSV))
+    with pytest.raises(CommandError, match="not valid JSON: .*; for CSV give --format csv"):
+        run("import", "accounts", "-")
+    monkeypatch.setattr("sys.stdin", io.StringIO(CSV))
+    run("import", "accounts", "-", "--format", "csv")
+    assert Account.objects.filter(slug="acme").exists()
+
+
 def test_a_changed_subscription_is_recorded_as_a_new_history_row(tmp_path):
     run("import", "accounts", str(BENCH_ACCOUNTS))
     data = json.loads(BENCH_ACCOUNTS.read_text())

@@ -46,5 +46,7 @@ class Command(BaseCommand):
             records = read_csv(text) if fmt == "csv" else read_json(text)
             report = import_accounts(records, now=clock.now())
         except ImportProblem as exc:
-            raise CommandError(f"{path}: {exc} (nothing was imported)") from None
+            guessed_json = options["format"] is None and fmt == "json"
+            hint = "; for CSV give --format csv" if guessed_json and "not valid JSON" in str(exc) else ""
+            raise CommandError(f"{path}: {exc}{hint} (nothing was imported)") from None
         self.stdout.write(report.summary() if report.changed else f"nothing to change; {report.summary()}")
