@@ -52,6 +52,11 @@ def test_an_outsider_cannot_see_another_customers_contact(people):
     assert access.get_contact_for_user(people["owner"], contact_id=bob.pk) == bob
     with pytest.raises(Http404):
         access.get_contact_for_user(people["outsider"], contact_id=bob.pk)
+    assert list(access.contacts_visible_to(people["outsider"]).values_list("email", flat=True)) == [
+        "gil@globex.example"
+    ]
+    assert access.contact_of(people["outsider"]).account.slug == "globex"
+    assert not access.contacts_visible_to(AnonymousUser()).exists()
 
 
 def test_only_supervisors_get_an_account_for_managing_it(people):
