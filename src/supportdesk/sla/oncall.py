@@ -23,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from supportdesk import clock
-from supportdesk.accounts.models import User
+from supportdesk.accounts.models import Account, User
+from supportdesk.core import rows
 from supportdesk.policy import Calendar, business_time_between
 from supportdesk.sla import rota as rotas
 from supportdesk.sla.models import Notification, Page, PageAttempt
@@ -47,13 +48,18 @@ def _round_the_clock(calendar_id: str, calendar: Calendar) -> bool:
 
 def needs_page(ticket: Ticket) -> bool:
     """A High ticket with an SLA on a clock that always runs (a 24x7 plan), unanswered."""
-    if ticket.severity != Severity.HIGH or ticket.first_response_due is None:
-        return False
     if ticket.first_responded_at is not None or ticket.status not in OPEN_STATUSES:
+        return False
+    return _pages(ticket.severity, ticket.first_response_due, ticket.sla_coverage)
+
+
+def _pages(severity: str, first_response_due: datetime | None, coverage: str) -> bool:
+    """Whether a ticket with these SLA facts pages (while it is open and unanswered)."""
+    if severity != Severity.HIGH or first_response_due is None:
         return False
     from supportdesk.core.policy_source import active_policy
 
-    calendar = active_policy().calendars.get(ticket.sla_coverage)
+    calendar = active_policy().calendars.get(coverage)
     return calendar is not None and _round_the_clock(calendar.id, calendar)
 
 
@@ -62,12 +68,30 @@ def needs_page(ticket: Ticket) -> bool:
 
 def page_new_ticket(change: Any) -> None:
     """tickets.notify hook for "opened": page the on-call specialist when it is needed."""
-    if change.details.get("severity", Severity.HIGH) != Severity.HIGH:
-        return  # only High tickets page: decided from the change, without reading the ticket
-    ticket = Ticket.objects.select_related("account").filter(pk=change.ticket_id).first()
+    details = change.details
+    if "severity" in details and not _pages(
+        details["severity"], details.get("first_response_due"), details.get("sla_coverage", "")
+    ):
+        # Decided from the facts core puts in the change, without reading the ticket:
+        # most new tickets (not High, or not on a 24x7 clock) never page.
+        return
+    ticket = _ticket(change.ticket_id)
     if ticket is None or not needs_page(ticket):
         return
     page_for(ticket, at=change.at)
+
+
+def _ticket(ticket_id: int) -> Ticket | None:
+    """The ticket with its account (prepared reads: this runs for every new High ticket)."""
+    found = rows.select(Ticket, where="id = %s", params=[ticket_id], limit=1)
+    if not found:
+        return None
+    ticket = found[0]
+    account = None
+    if ticket.account_id is not None:
+        account = rows.select(Account, where="id = %s", params=[ticket.account_id], limit=1)[0]
+    rows.remember(ticket, "account", account)
+    return ticket
 
 
 def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None = None) -> Page | None:
@@ -75,13 +99,22 @@ def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None
     now = now or clock.now()
     at = at or now
     rota = rotas.active_rota()
+    # Who to page, read before the page's transaction (reads only; a page that exists
+    # already is refused by the unique ticket below).
+    order = rotas.escalation_order(rota, at) if rota is not None else []
     try:
         with transaction.atomic():
-            page = Page.objects.create(ticket=ticket, rota=rota, created_at=at, level=0)
-            order = rotas.escalation_order(rota, at) if rota is not None else []
+            # One INSERT with the page's first state (it pages someone or nobody).
+            page = Page(
+                ticket=ticket,
+                rota=rota,
+                created_at=at,
+                level=0,
+                outcome=Page.Outcome.OPEN if order else Page.Outcome.NOBODY,
+                escalate_at=now + ack_window() if order else None,
+            )
+            rows.insert(page)
             if not order:
-                page.outcome = Page.Outcome.NOBODY
-                page.save(update_fields=["outcome"])
                 tell(
                     supervisors(),
                     kind=Notification.Kind.UNACKNOWLEDGED,
@@ -95,8 +128,6 @@ def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None
                 )
                 return page
             _page_person(page, ticket, order[0], level=0, now=now)
-            page.escalate_at = now + ack_window()
-            page.save(update_fields=["escalate_at"])
             return page
     except IntegrityError:
         return None  # paged already (the hook ran twice)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from supportdesk.accounts.models import User
+from supportdesk.core import rows
 from supportdesk.sla.models import Rota, RotaMember, RotaOverride
 
 
@@ -26,7 +27,9 @@ class Shift:
 
 def active_rota() -> Rota | None:
     """The rota that pages for new High tickets (the first active one)."""
-    return Rota.objects.filter(is_active=True).order_by("id").first()
+    # A prepared read (supportdesk.core.rows): every new High ticket asks.
+    found = rows.select(Rota, where="is_active = %s", params=[True], order_by="id", limit=1)
+    return found[0] if found else None
 
 
 def _handoff_on(rota: Rota, day: date) -> datetime:
