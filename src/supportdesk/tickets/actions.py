@@ -36,6 +36,9 @@ from supportdesk.tickets.models import (
 )
 
 SUBJECT_MAX = Ticket._meta.get_field("subject").max_length or 300
+# `Choices.values` builds a new list on every access; these are checked per ticket.
+_QUEUES = frozenset(Queue.values)
+_SEVERITIES = frozenset(Severity.values)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -82,19 +85,21 @@ def _record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str = "",
-) -> Event:
-    event = Event(
-        ticket=ticket,
-        kind=kind,
-        at=at,
-        actor=actor,
-        actor_label=actor_label,
-        before=before,
-        after=after,
-        reason=reason,
+) -> None:
+    # A prepared INSERT, no model instance: nothing reads the event back here.
+    rows.insert_values(
+        Event,
+        {
+            "ticket_id": ticket.pk,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_label": actor_label,
+            "at": at,
+            "kind": kind,
+            "before": before,
+            "after": after,
+            "reason": reason,
+        },
     )
-    rows.insert(event)
-    return event
 
 
 def _schedule(
@@ -126,7 +131,7 @@ def _check_agent(user: User | None, *, field: str) -> None:
 
 
 def _check_severity(severity: str) -> str:
-    if severity not in Severity.values:
+    if severity not in _SEVERITIES:
         raise ValidationError(
             {"severity": f"{severity!r} is not a severity ({', '.join(Severity.values)})"}
         )
@@ -148,20 +153,24 @@ def _add_message(
     message_id: str | None = None,
     source_ref: str | None = None,
 ) -> Message:
-    message = Message(
-        ticket=ticket,
-        kind=kind,
-        author_user=author_user,
-        author_contact=author_contact,
-        author_email=author_email,
-        author_name=author_name,
-        body_text=body_text,
-        body_html=sanitise_html(body_html),
-        created_at=at,
-        message_id=message_id,
-        source_ref=source_ref,
-    )
-    rows.insert(message)
+    values = {
+        "ticket_id": ticket.pk,
+        "kind": kind,
+        "author_user_id": author_user.pk if author_user is not None else None,
+        "author_contact_id": author_contact.pk if author_contact is not None else None,
+        "author_email": author_email,
+        "author_name": author_name,
+        "body_text": body_text,
+        "body_html": sanitise_html(body_html),
+        "created_at": at,
+        "message_id": message_id,
+        "source_ref": source_ref,
+    }
+    values["id"] = rows.insert_values(Message, values)
+    message = rows.instance(Message, values)
+    rows.remember(message, "ticket", ticket)
+    rows.remember(message, "author_user", author_user)
+    rows.remember(message, "author_contact", author_contact)
     if attachments:
         store_attachments(message, tuple(attachments))
     return message
@@ -202,7 +211,7 @@ def open_ticket(
     """
     now = now or clock.now()
     opened_at = opened_at or now
-    if queue not in Queue.values:
+    if queue not in _QUEUES:
         raise ValidationError({"queue": f"{queue!r} is not a queue"})
     if requested_severity is not None:
         _check_severity(requested_severity)
@@ -213,24 +222,31 @@ def open_ticket(
         opened_at=opened_at,
     )
     subject = " ".join((subject or "").split())[:SUBJECT_MAX] or "(no subject)"
+    values: dict[str, Any] = {
+        "account_id": account.pk if account is not None else None,
+        "requester_id": requester.pk if requester is not None else None,
+        "requester_email": requester_email,
+        "requester_phone": requester_phone,
+        "requester_name": requester_name,
+        "queue": queue,
+        "channel": channel,
+        "status": Status.NEW.value,
+        "subject": subject,
+        "opened_at": opened_at,
+        "updated_at": now,
+        "assignee_id": None,
+        **sla.values(opened_at=opened_at),
+        "sla_reasons": [*reasons, *sla.sla_reasons],
+    }
     with transaction.atomic():
-        ticket = Ticket(
-            number=_next_number(),
-            account=account,
-            requester=requester,
-            requester_email=requester_email,
-            requester_phone=requester_phone,
-            requester_name=requester_name,
-            queue=queue,
-            channel=channel,
-            status=Status.NEW,
-            subject=subject,
-            opened_at=opened_at,
-            updated_at=now,
-        )
-        sla.apply_to(ticket)
-        ticket.sla_reasons = [*reasons, *sla.sla_reasons]
-        rows.insert(ticket)  # the hot path: a prepared INSERT (supportdesk.core.rows)
+        # The hot path: prepared INSERTs (supportdesk.core.rows) and a model instance
+        # built from the values written, without the ORM's per-row work.
+        values["number"] = _next_number()
+        values["id"] = rows.insert_values(Ticket, values)
+        ticket = rows.instance(Ticket, values)
+        rows.remember(ticket, "account", account)
+        rows.remember(ticket, "requester", requester)
+        rows.remember(ticket, "assignee", None)
         message = _add_message(
             ticket,
             kind=Message.Kind.CUSTOMER,

@@ -6,12 +6,50 @@ and status at the ticket's opening time, and copies the answer onto the ticket.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from supportdesk.accounts.models import Account
-from supportdesk.accounts.selectors import EffectiveSubscription, effective_subscription
+from supportdesk.accounts.selectors import (
+    EffectiveSubscription,
+    contract_day,
+    effective_subscription,
+)
+
+_local = threading.local()
+
+
+@contextmanager
+def subscriptions_remembered() -> Iterator[None]:
+    """Inside, each account's effective subscription on a contract day is looked up once.
+
+    For a batch of openings processed at one instant in one transaction
+    (`intake.service.receive_many`): the batch sees the subscriptions as they were
+    when it started, like a single opening does. Nothing is kept after the block, so
+    the next request or batch sees a subscription change at once.
+    """
+    previous = getattr(_local, "subscriptions", None)
+    _local.subscriptions = {}
+    try:
+        yield
+    finally:
+        _local.subscriptions = previous
+
+
+def _effective(account: Account, at: datetime) -> EffectiveSubscription:
+    remembered = getattr(_local, "subscriptions", None)
+    if remembered is None:
+        return effective_subscription(account, at=at)
+    key = (account.pk, contract_day(at))
+    found = remembered.get(key)
+    if found is None:
+        found = remembered[key] = effective_subscription(account, at=at)
+    return found
 
 
 def enum_value(value: Any) -> Any:
@@ -42,6 +80,25 @@ class TicketSla:
         from supportdesk.sla.moments import first_moment
 
         ticket.next_sla_at = first_moment(ticket)
+
+    def values(self, *, opened_at: datetime) -> dict[str, Any]:
+        """The ticket fields (attname -> value) for a new ticket opened at `opened_at`,
+        including the SLA worker's first look (as `apply_to` sets it)."""
+        from supportdesk.sla.moments import first_moment
+
+        fields = dict(self.__dict__)
+        fields["first_responded_at"] = None
+        fields["first_response_met"] = None
+        fields["next_sla_at"] = first_moment(
+            SimpleNamespace(
+                first_response_due=self.first_response_due,
+                first_responded_at=None,
+                opened_at=opened_at,
+                sla_coverage=self.sla_coverage,
+                sla_target=self.sla_target,
+            )
+        )
+        return fields
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -92,7 +149,7 @@ def decide_ticket_sla(
     if severity_set_by_specialist:
         policy = _honouring_chosen_severity(policy, channel)
     if account is not None and effective is None:
-        effective = effective_subscription(account, at=opened_at)
+        effective = _effective(account, opened_at)
     plan = effective.plan if effective is not None else None
     status = effective.status if effective is not None else None
     decision = decide_sla(

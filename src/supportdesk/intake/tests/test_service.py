@@ -212,3 +212,67 @@ def test_oversized_mail_attachments_are_not_stored_and_the_ticket_says_so(acme, 
 def test_tickets_get_consecutive_numbers(acme):
     numbers = [receive(email("ana@acme.example")).ticket.number for _ in range(3)]
     assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+
+
+# --- many at once (group commit) -------------------------------------------------------
+
+
+def test_receive_many_keeps_every_good_request_when_one_in_the_batch_fails(acme):
+    from supportdesk.intake.service import IntakeResult, receive_many
+    from supportdesk.tickets.models import Ticket
+
+    # A file whose content is text, not bytes: it fails while the ticket is being
+    # written (after its number was taken), not before.
+    broken = email("bob@acme.example", "Broken", attachments=[InboundAttachment("a.txt", "text")])
+    results = receive_many([email("ana@acme.example", "First"), broken, email("x@gmail.com", "Third")])
+
+    assert isinstance(results[0], IntakeResult) and isinstance(results[2], IntakeResult)
+    assert isinstance(results[1], Exception)
+    assert [t.subject for t in Ticket.objects.order_by("number")] == ["First", "Third"]
+    # The failed request gave its number back: numbers stay unique and without gaps.
+    numbers = [results[0].ticket.number, results[2].ticket.number]
+    assert numbers[1] == numbers[0] + 1
+    assert sorted(Ticket.objects.values_list("number", flat=True)) == numbers
+    assert not Message.objects.filter(ticket__subject="Broken").exists()
+    assert Event.objects.filter(kind="opened").count() == 2
+
+
+def test_receive_many_numbers_stay_unique_across_batches_and_single_openings(acme):
+    from supportdesk.intake.service import receive_many
+    from supportdesk.tickets.models import Ticket
+
+    receive(email("ana@acme.example"))
+    receive_many([email("ana@acme.example") for _ in range(5)])
+    receive(email("bob@acme.example"))
+    numbers = list(Ticket.objects.values_list("number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 7
+
+
+def test_receive_many_pages_on_call_for_the_high_tickets_that_committed(
+    acme, django_capture_on_commit_callbacks
+):
+    from supportdesk.intake.service import receive_many
+    from supportdesk.sla.models import Page
+
+    high = InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject="Down",
+                          body_text="all down", requested_severity="high")
+    failing = InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject="Down too",
+                             body_text="x", requested_severity="high",
+                             attachments=[InboundAttachment("a.txt", "text")])
+    with django_capture_on_commit_callbacks(execute=True):
+        results = receive_many([high, failing, email("ana@acme.example")])
+    assert [type(r).__name__ for r in results] == ["IntakeResult", "TypeError", "IntakeResult"]
+    # Gold is 24x7: the High ticket pages (nobody is on call here), the failed one does not.
+    assert [p.ticket.subject for p in Page.objects.all()] == ["Down"]
+
+
+def test_receive_many_sees_a_subscription_change_made_between_batches(acme):
+    from supportdesk.intake.service import receive_many
+
+    first = receive_many([email("ana@acme.example"), email("bob@acme.example")])
+    assert [r.ticket.sla_plan for r in first] == ["gold", "gold"]
+    account_actions.record_subscription(account=acme, plan="standard", status="active",
+                                        starts=date(2025, 3, 1))
+    second = receive_many([email("ana@acme.example")])
+    assert second[0].ticket.sla_plan == "standard"
+    assert receive(email("ana@acme.example")).ticket.sla_plan == "standard"
