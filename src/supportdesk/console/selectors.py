@@ -17,7 +17,14 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from supportdesk.accounts.models import Account, User
 from supportdesk.tickets.access import messages_visible_to, tickets_visible_to
 from supportdesk.tickets.models import OPEN_STATUSES, Event, Message, Ticket
-from supportdesk.web.present import Clock, active_policy, event_changes, first_response_clock
+from supportdesk.web.present import (
+    Clock,
+    TrailEntry,
+    active_policy,
+    describe_event,
+    first_response_clock,
+    trail_lookups,
+)
 
 PAGE_SIZE = 50
 # "Breaching soon": the first response is due within this much real time. Breaches happen
@@ -148,7 +155,7 @@ def queue_counts(user: User, *, now: datetime) -> dict[str, int]:
 class TicketView:
     ticket: Ticket
     conversation: list[Message]
-    events: list[Event]
+    events: list[TrailEntry]
     clock: Clock
     specialists: list[User]
 
@@ -158,14 +165,26 @@ def ticket_view(user: User, *, ticket: Ticket, now: datetime) -> TicketView:
         messages_visible_to(user, ticket=ticket).select_related("author_user", "author_contact")
     )
     events = list(Event.objects.filter(ticket=ticket).select_related("actor").order_by("at", "id"))
-    for event in events:
-        event.changes = event_changes(event)  # type: ignore[attr-defined]
+    team = specialists()
+    emails, slugs = trail_lookups(events)
+    names = {person.email: person.get_full_name() or person.email for person in team}
+    missing = emails - names.keys()
+    if missing:  # a former specialist
+        names.update(
+            (person.email, person.get_full_name() or person.email)
+            for person in User.objects.filter(email__in=missing).only("email", "name")
+        )
+    accounts = dict(Account.objects.filter(slug__in=slugs).values_list("slug", "name")) if slugs else {}
+    policy = active_policy()
     return TicketView(
         ticket=ticket,
         conversation=conversation,
-        events=events,
-        clock=first_response_clock(ticket, now=now, soon=BREACHING_SOON),
-        specialists=specialists(),
+        events=[
+            describe_event(event, names=names, accounts=accounts, ticket_plan=ticket.sla_plan, policy=policy)
+            for event in events
+        ],
+        clock=first_response_clock(ticket, now=now, soon=BREACHING_SOON, policy=policy),
+        specialists=team,
     )
 
 

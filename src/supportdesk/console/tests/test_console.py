@@ -257,3 +257,57 @@ def test_console_pages_refuse_outsiders(client, acme, sam):
     signed_in(client, sam.email)  # a specialist: not the supervisors' pages
     for url in (reverse("console:accounts"), reverse("console:account", args=["acme"]), reverse("console:specialists")):
         assert client.get(url).status_code == 404, url
+
+
+def visible_text(html: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def a_ticket_that_breached(client, sam, frozen_time):
+    from supportdesk.sla.sweep import sweep
+
+    ticket = portal_ticket(severity="medium")
+    signed_in(client, sam.email)
+    client.post(reverse("console:assign", args=[ticket.number]), {"assignee": "me"})
+    client.post(reverse("console:severity", args=[ticket.number]),
+                {"severity": "high", "reason": "Production is down"})
+    client.post(reverse("console:note", args=[ticket.number]), {"body": "Check the logs"})
+    frozen_time.move_to(TUESDAY_10 + timedelta(minutes=25))
+    sweep()  # the warning (75 % of 30 min)
+    frozen_time.move_to(TUESDAY_10 + timedelta(minutes=50))
+    sweep()  # the breach, at 10:30
+    return ticket
+
+
+def test_the_audit_trail_says_what_happened_in_words(client, acme, sam, frozen_time):
+    ticket = a_ticket_that_breached(client, sam, frozen_time)
+    text = visible_text(client.get(reverse("console:ticket", args=[ticket.number])).content.decode())
+    trail = text[text.index("Audit trail"):]
+    assert "Opened in the portal Severity Medium Account Acme" in trail
+    assert "First response due Tue 11 Mar 2025, 16:00 America/Sao_Paulo" in trail  # Gold Medium: 6 h
+    assert "Assigned to Sam Souza" in trail
+    assert "Severity changed from Medium to High — reason: “Production is down”" in trail
+    assert "First response due moved to Tue 11 Mar 2025, 10:30 America/Sao_Paulo" in trail
+    assert "Target: 30 min on 24x7" in trail
+    assert "Internal note added" in trail
+    assert "SLA warning" in trail
+    assert "SLA breached at Tue 11 Mar 2025, 10:30 America/Sao_Paulo" in trail
+    assert "SLA worker" in trail
+    for raw in ("opened", "assigned", "internal_note", "severity_changed", "sla_warning", "sla_breached",
+                "first_response_due", "sla_terms_plan", "sla_target"):
+        assert f"{raw} " not in trail and f"{raw}:" not in trail
+
+
+def test_the_audit_trail_is_translated(client, acme, sam, frozen_time):
+    ticket = a_ticket_that_breached(client, sam, frozen_time)
+    page = client.get(reverse("console:ticket", args=[ticket.number]), HTTP_ACCEPT_LANGUAGE="pt-BR")
+    trail = visible_text(page.content.decode())
+    assert "Aberto pelo portal" in trail
+    assert "Atribuído a Sam Souza" in trail
+    assert "Severidade alterada de Média para Alta — motivo: “Production is down”" in trail
+    assert "Prazo da primeira resposta alterado para" in trail
+    assert "Alerta de SLA" in trail
+    assert "SLA violado em" in trail
+    assert "Nota interna adicionada" in trail
