@@ -98,6 +98,8 @@ def test_supervisor_pages_look_right(page, desk):
     sign_in(page, "bia@desk.example", PASSWORD)
     page.get_by_role("link", name="Policy").click()
     assert page.get_by_role("cell", name="Mission Critical").is_visible()
+    high = page.get_by_role("columnheader", name="High", exact=True).bounding_box()
+    assert high["x"] + high["width"] <= 1280  # the matrix fits a laptop screen, not scrolled off
     screenshot(page, "console-policy")
     page.get_by_role("link", name="Accounts").click()
     screenshot(page, "console-accounts")
