@@ -218,11 +218,16 @@ class StoreBatcher:
         connections.close_all()
 
     def _store(self, batch: list[tuple[RawMail, Future[int]]]) -> None:
+        # The thread keeps its database connection from batch to batch: with
+        # CONN_MAX_AGE=0, close_old_connections() would close it every time, and a new
+        # connection per batch (SQLite: open, pragmas, WAL checkpoint on close;
+        # PostgreSQL: a new backend) cost more than the store. After a failure the
+        # connection is dropped, so the next batch starts on a fresh one.
         try:
-            close_old_connections()
             rows = store_mails([mail for mail, _ in batch])
         except Exception as exc:
             logger.exception("storing %d inbound message(s) failed; answered 451", len(batch))
+            connections.close_all()
             for _, future in batch:
                 future.set_exception(exc)
             return
