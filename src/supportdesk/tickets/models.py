@@ -60,8 +60,16 @@ class TicketSequence(models.Model):
 
 class Ticket(models.Model):
     number = models.PositiveBigIntegerField(unique=True)
+    # No index of its own: the (account, status) index below starts with it. Every
+    # index is written when a ticket is opened and whenever an indexed column moves
+    # (the SLA worker moves next_sla_at), so the table keeps only those queries use.
     account = models.ForeignKey(
-        "accounts.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        "accounts.Account",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,
     )
     requester = models.ForeignKey(
         "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
@@ -77,12 +85,13 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=300)
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    assignee = models.ForeignKey(
+    assignee = models.ForeignKey(  # indexed by (assignee, status) below
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,
     )
 
     # The SLA decision, frozen when the ticket was opened (or re-decided by a severity
@@ -100,8 +109,9 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     first_response_met = models.BooleanField(null=True, blank=True)
     # The next instant the SLA worker must look at this ticket (claimed with a
-    # conditional UPDATE); None when there is nothing left to watch.
-    next_sla_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # conditional UPDATE); None when there is nothing left to watch. Indexed only where
+    # set (a partial index): most tickets are answered or closed and have none.
+    next_sla_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -109,6 +119,11 @@ class Ticket(models.Model):
             models.Index(fields=["account", "status"]),
             models.Index(fields=["queue", "status"]),
             models.Index(fields=["assignee", "status"]),
+            models.Index(
+                fields=["next_sla_at"],
+                name="ticket_next_sla_at_set",
+                condition=models.Q(next_sla_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,7 +141,10 @@ class Message(models.Model):
         NOTE = "note", "internal note"
         SYSTEM = "system", "system message"
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by (ticket, created_at) below, not on its own.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -181,7 +199,8 @@ class Attachment(models.Model):
 class Event(models.Model):
     """Append-only audit of every change to a ticket: who, when, what, before and after."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (ticket, at) below, not on its own.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
