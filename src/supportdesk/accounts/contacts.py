@@ -99,20 +99,21 @@ def _record(
     *,
     account: Account,
     kind: str,
-    actor: User,
+    actor: User | None,
     role: str,
     now: datetime,
     contact: Contact | None = None,
     subject: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    actor_name: str = "",
 ) -> AccountEvent:
     return AccountEvent.objects.create(
         account=account,
         at=now,
         kind=kind,
         actor=actor,
-        actor_name=str(actor),
+        actor_name=(actor_name or str(actor))[:300],
         actor_role=role,
         contact=contact,
         subject=subject or str(contact),
@@ -511,6 +512,52 @@ def withdraw_invitation_exception(
             account=account, kind=AccountEvent.Kind.EXCEPTION_WITHDRAWN, actor=actor, role=role,
             now=now, subject=value, before={"exception": value},
         )
+
+
+# --- changes made by `supportdesk import accounts` --------------------------------------------
+
+# The `actor_role` of events recorded by an import (no user acts: `actor` is None and
+# `actor_name` says which file, e.g. "import accounts accounts.json").
+IMPORT = "import"
+
+# Changes to points of contact: the kinds the account manager is told about.
+POINT_OF_CONTACT_KINDS = (
+    AccountEvent.Kind.POINT_OF_CONTACT_DESIGNATED,
+    AccountEvent.Kind.POINT_OF_CONTACT_REVOKED,
+)
+
+
+def contact_state(contact: Contact) -> dict[str, Any]:
+    """What an event's `before` and `after` hold: active, point_of_contact, owner."""
+    return _state(contact)
+
+
+def record_imported_change(
+    *,
+    account: Account,
+    kind: str,
+    by: str,
+    contact: Contact,
+    before: dict[str, Any],
+    now: datetime,
+    notify: bool,
+) -> AccountEvent:
+    """Record a change an import made to `contact` (already saved) as an account event, and
+    with `notify` queue the account manager's note as the actions do for changes to points
+    of contact (designated, revoked, a point of contact removed). The caller holds the
+    account's lock (`lock_account`) inside its transaction."""
+    event = _record(
+        account=account, kind=kind, actor=None, actor_name=by, role=IMPORT, now=now,
+        contact=contact, before=before, after=_state(contact),
+    )
+    if notify:
+        _notify_account_manager(account, event, now=now)
+    return event
+
+
+def lock_account(account_id: int) -> Account:
+    """The account row, locked until the end of the transaction (as every action does)."""
+    return _lock(account_id)
 
 
 # --- telling the account manager -------------------------------------------------------------

@@ -248,8 +248,9 @@ class AccountEvent(models.Model):
     """One change to who speaks for an account (owners, points of contact, invitations,
     removals, invitation exceptions): who did it, when, and the state before and after.
 
-    Append-only: written by `accounts.contacts` and never changed or deleted (the guard
-    below refuses it), so the account's history can be shown to its owners as it was.
+    Append-only: written by `accounts.contacts` (and by `accounts.transfer` for imports,
+    with no actor) and never changed or deleted (the guard below refuses it), so the
+    account's history can be shown to its owners as it was.
     Names are copied into the row so the history reads the same after a login is gone.
     """
 
@@ -272,7 +273,7 @@ class AccountEvent(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_name = models.CharField(max_length=300)  # "Ana Lima <ana@acme.example>"
-    actor_role = models.CharField(max_length=16)  # "owner" or "supervisor"
+    actor_role = models.CharField(max_length=16)  # "owner", "supervisor" or "import"
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

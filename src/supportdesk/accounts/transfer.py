@@ -16,6 +16,14 @@ email; missing domains and contacts are added, changed fields updated, and the
 subscription recorded as a new history row only when it differs from the latest one.
 Nothing is ever removed. So importing the same file twice changes nothing, and any
 invalid row aborts the whole import with a message naming the row and the field.
+
+Who speaks for an account follows the rules of `accounts.contacts`: the account row is
+locked, a file that would leave an account with more points of contact than its plan's
+`max_points_of_contact` is refused, and every contact added, designated, revoked, made or
+unmade owner, removed (`active: false`, which also takes the roles) or brought back is an
+`AccountEvent` (no actor; `actor_name` "import accounts <file>", `actor_role` "import").
+The account manager is told of changes to points of contact on accounts that existed
+before the import, as after the actions; an account the import creates tells nobody.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from supportdesk.accounts import actions
-from supportdesk.accounts.models import Account, Contact, Subscription, User
+from supportdesk.accounts import actions, contacts
+from supportdesk.accounts.models import Account, AccountEvent, Contact, Subscription, User
+from supportdesk.accounts.selectors import count_points_of_contact, point_of_contact_cap
 from supportdesk.accounts.validation import (
     check_contact_email,
     check_domain,
@@ -69,6 +78,7 @@ class ImportReport:
     contacts_created: int = 0
     contacts_updated: int = 0
     subscriptions_recorded: int = 0
+    events_recorded: int = 0
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -87,7 +97,8 @@ class ImportReport:
             f"accounts: {self.accounts_created} created, {self.accounts_updated} updated, "
             f"{self.accounts_unchanged} unchanged; domains added: {self.domains_added}; "
             f"contacts: {self.contacts_created} created, {self.contacts_updated} updated; "
-            f"subscription rows recorded: {self.subscriptions_recorded}"
+            f"subscription rows recorded: {self.subscriptions_recorded}; "
+            f"account events recorded: {self.events_recorded}"
         )
 
 
@@ -168,9 +179,13 @@ def read_csv(text: str) -> list[Located]:
     return list(by_slug.values())
 
 
-def _csv_bool(value: str, line: int) -> bool:
+def _csv_bool(value: str, line: int) -> bool | None:
+    """yes/no; empty: not given (a new contact is not a point of contact, an existing one
+    keeps what it is, so a CSV without the column never revokes anyone)."""
     lowered = value.lower()
-    if lowered in ("", "0", "false", "no", "n"):
+    if not lowered:
+        return None
+    if lowered in ("0", "false", "no", "n"):
         return False
     if lowered in ("1", "true", "yes", "y", "x"):
         return True
@@ -208,12 +223,25 @@ def _merge_csv_account(record: Located, row: dict[str, str], line: int) -> None:
 # --- writing -------------------------------------------------------------------------------
 
 
-def import_accounts(records: list[Located], *, now: datetime) -> ImportReport:
-    """Apply the records in one transaction; ImportProblem (and nothing written) if any is bad."""
+@dataclass
+class _Run:
+    """One import: when, who to name as the actor of its events, what it did so far."""
+
+    now: datetime
+    by: str
+    report: ImportReport
+
+
+def import_accounts(records: list[Located], *, now: datetime, source: str = "") -> ImportReport:
+    """Apply the records in one transaction; ImportProblem (and nothing written) if any is bad.
+
+    `source` names the file in the account events it records ("import accounts <source>").
+    """
     report = ImportReport()
+    run = _Run(now=now, by=f"import accounts {source}".strip()[:300], report=report)
     with transaction.atomic():
         for record in records:
-            _import_account(record, report, now=now)
+            _import_account(record, run)
     return report
 
 
@@ -246,7 +274,8 @@ def _staff(record: Located, data: dict[str, Any], key: str) -> User | None:
     return user
 
 
-def _import_account(record: Located, report: ImportReport, *, now: datetime) -> None:
+def _import_account(record: Located, run: _Run) -> None:
+    report, now = run.report, run.now
     data = record.data
     slug = _text(record, data, "slug", required=True)
     name = _text(record, data, "name", required=True)
@@ -257,6 +286,8 @@ def _import_account(record: Located, report: ImportReport, *, now: datetime) -> 
     tam = _staff(record, data, "technical_account_manager")
 
     account = Account.objects.filter(slug=slug).first()
+    if account is not None:  # as the actions do: no owner changes its team meanwhile
+        account = contacts.lock_account(account.pk)
     changed = False
     try:
         if account is None:
@@ -309,11 +340,16 @@ def _import_account(record: Located, report: ImportReport, *, now: datetime) -> 
     if data.get("subscription") is not None:
         changed |= _import_subscription(record, account, data["subscription"], report, now=now)
 
-    contacts = data.get("contacts", [])
-    if not isinstance(contacts, list):
+    entries = data.get("contacts", [])
+    if not isinstance(entries, list):
         raise _problem(record, "contacts", "expected a list of contacts")
-    for index, entry in enumerate(contacts):
-        changed |= _import_contact(record, account, index, entry, report, now=now)
+    designated: list[Located] = []  # where the file made someone a point of contact
+    for index, entry in enumerate(entries):
+        changed |= _import_contact(
+            record, account, index, entry, run, designated=designated, notify=not created
+        )
+    if designated:
+        _check_cap(account, designated, now=now)
 
     if not created:
         if changed:
@@ -377,9 +413,37 @@ def _import_subscription(
     return True
 
 
+def _check_cap(account: Account, designated: list[Located], *, now: datetime) -> None:
+    """Refuse the file if it leaves the account over its plan's cap (counted once all of
+    the account's rows are applied, so a file may swap one point of contact for another).
+    An account already over a lowered cap keeps its points of contact unless the file adds
+    one. The message names the first designation beyond the cap."""
+    cap = point_of_contact_cap(account, at=now)
+    if cap.limit is None:
+        return
+    total = count_points_of_contact(account)
+    if total <= cap.limit:
+        return
+    over = designated[max(0, len(designated) - (total - cap.limit))]
+    raise _problem(
+        over,
+        "point_of_contact",
+        f"{cap.plan_name} allows at most {cap.limit} points of contact, and this file would "
+        f"give {account.name} {total}: revoke one first (nothing was changed).",
+    )
+
+
 def _import_contact(
-    record: Located, account: Account, index: int, entry: Any, report: ImportReport, *, now: datetime
+    record: Located,
+    account: Account,
+    index: int,
+    entry: Any,
+    run: _Run,
+    *,
+    designated: list[Located],
+    notify: bool,
 ) -> bool:
+    report, now = run.report, run.now
     where = entry.get("_where") if isinstance(entry, dict) else None
     prefix = f"contacts[{index}]"
     contact_record = Located(entry if isinstance(entry, dict) else {}, where or record.where)
@@ -398,7 +462,7 @@ def _import_contact(
     email_raw = _text(contact_record, entry, "email", required=True)
     name = _text(contact_record, entry, "name", required=False)
     phone_raw = _text(contact_record, entry, "phone", required=False)
-    flags = {}
+    flags: dict[str, bool | None] = {}
     for key in ("point_of_contact", "account_owner", "active"):
         value = entry.get(key)
         if value is not None and not isinstance(value, bool):
@@ -413,47 +477,109 @@ def _import_contact(
     except ValidationError as exc:
         raise _problem(contact_record, "phone", exc) from None
 
-    contact = Contact.objects.filter(email=email).first()
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("user").filter(email=email).first()
     if contact is not None and contact.account_id != account.pk:
         raise _problem(
             contact_record,
             "email",
             f"{email} is already a contact of another account ({contact.account.slug})",
         )
+    was = contacts.contact_state(contact) if contact is not None else None
+    active, point, owner = _roles_wanted(contact_record, flags, was)
+    changed = False
     try:
         if contact is None:
             check_contact_email(email)
-            actions.add_contact(
-                account=account,
-                email=email,
-                name=name,
-                phone=phone,
-                is_point_of_contact=bool(flags["point_of_contact"]),
-                is_account_owner=bool(flags["account_owner"]),
-                now=now,
-            )
+            contact = actions.add_contact(account=account, email=email, name=name, phone=phone, now=now)
             report.contacts_created += 1
-            return True
-        updates: dict[str, Any] = {}
-        if name and contact.name != name:
-            updates["name"] = name
-        if phone and contact.phone != phone:
-            updates["phone"] = phone
-        for key, attribute in (
-            ("point_of_contact", "is_point_of_contact"),
-            ("account_owner", "is_account_owner"),
-            ("active", "is_active"),
-        ):
-            if flags[key] is not None and getattr(contact, attribute) != flags[key]:
-                updates[attribute] = flags[key]
-        if not updates:
-            return False
-        actions.update_contact(contact=contact, **updates)
-        report.contacts_updated += 1
-        return True
+            changed = True
+            if not active:
+                contact = actions.update_contact(contact=contact, is_active=False)
+            _event(run, account, contact, AccountEvent.Kind.CONTACT_ADDED, {}, notify=False)
+        else:
+            details: dict[str, Any] = {}
+            if name and contact.name != name:
+                details["name"] = name
+            if phone and contact.phone != phone:
+                details["phone"] = phone
+            if details:
+                actions.update_contact(contact=contact, **details)
+                changed = True
     except ValidationError as exc:
         key = next(iter(getattr(exc, "message_dict", {"email": None})), "email")
         raise _problem(contact_record, key, exc) from None
+    contact.account = account
+
+    # The roles, one event per change, in the order the actions would make them.
+    assert was is None or contact.is_active == was["active"]
+    if contact.is_active and not active:  # removed: loses its roles and login
+        before = contacts.contact_state(contact)
+        actions.update_contact(
+            contact=contact, is_active=False, is_point_of_contact=False, is_account_owner=False
+        )
+        _event(run, account, contact, AccountEvent.Kind.CONTACT_REMOVED, before,
+               notify=notify and before["point_of_contact"])
+        changed = True
+    elif not contact.is_active and active:  # brought back (without roles unless the file says)
+        before = contacts.contact_state(contact)
+        actions.update_contact(contact=contact, is_active=True)
+        _event(run, account, contact, AccountEvent.Kind.CONTACT_ADDED, before, notify=False)
+        changed = True
+    if contact.is_point_of_contact != point:
+        before = contacts.contact_state(contact)
+        actions.update_contact(contact=contact, is_point_of_contact=point)
+        kind = (AccountEvent.Kind.POINT_OF_CONTACT_DESIGNATED if point
+                else AccountEvent.Kind.POINT_OF_CONTACT_REVOKED)
+        _event(run, account, contact, kind, before, notify=notify)
+        if point:
+            designated.append(contact_record)
+        changed = True
+    if contact.is_account_owner != owner:
+        before = contacts.contact_state(contact)
+        actions.update_contact(contact=contact, is_account_owner=owner)
+        kind = AccountEvent.Kind.OWNER_SET if owner else AccountEvent.Kind.OWNER_UNSET
+        _event(run, account, contact, kind, before, notify=False)
+        changed = True
+    if changed and was is not None:
+        report.contacts_updated += 1
+    return changed
+
+
+def _roles_wanted(
+    record: Located, flags: dict[str, bool | None], was: dict[str, Any] | None
+) -> tuple[bool, bool, bool]:
+    """(active, point of contact, owner) the row asks for; a key left out keeps what the
+    contact has (a new contact: active, no roles). A removed contact has no roles, as after
+    `contacts.remove_contact`: a row may not remove someone and give them a role, nor give
+    a role to someone who stays removed."""
+    current = was or {"active": True, "point_of_contact": False, "owner": False}
+    active = current["active"] if flags["active"] is None else flags["active"]
+    point = current["point_of_contact"] if flags["point_of_contact"] is None else flags["point_of_contact"]
+    owner = current["owner"] if flags["account_owner"] is None else flags["account_owner"]
+    if active:
+        return True, point, owner
+    for key, flag in (("point_of_contact", "point_of_contact"), ("account_owner", "owner")):
+        if not flags[key] or (not current["active"] and current[flag]):
+            continue  # not asked, or removed before with the role still set (older data): as is
+        role = "a point of contact" if flag == "point_of_contact" else "an account owner"
+        raise _problem(
+            record, key,
+            f"a removed contact (active: false) cannot be {role}; "
+            "give active: true to bring them back",
+        )
+    if current["active"]:  # removed now: the roles go
+        return False, False, False
+    return False, point, owner
+
+
+def _event(
+    run: _Run, account: Account, contact: Contact, kind: str, before: dict[str, Any], *, notify: bool
+) -> None:
+    contacts.record_imported_change(
+        account=account, kind=kind, by=run.by, contact=contact, before=before, now=run.now,
+        notify=notify and kind in contacts.POINT_OF_CONTACT_KINDS + (AccountEvent.Kind.CONTACT_REMOVED,),
+    )
+    run.report.events_recorded += 1
 
 
 # --- export ----------------------------------------------------------------------------------

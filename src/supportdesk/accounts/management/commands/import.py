@@ -44,7 +44,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path} is not UTF-8 text") from None
         try:
             records = read_csv(text) if fmt == "csv" else read_json(text)
-            report = import_accounts(records, now=clock.now())
+            source = "(standard input)" if path == "-" else Path(path).name
+            report = import_accounts(records, now=clock.now(), source=source)
         except ImportProblem as exc:
             guessed_json = options["format"] is None and fmt == "json"
             hint = "; for CSV give --format csv" if guessed_json and "not valid JSON" in str(exc) else ""
