@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
 from django.db.models.base import ModelState
@@ -40,6 +42,10 @@ class _Writer:
     # Per field: True when a str/int/bool/None value goes to the database unchanged
     # (text, numbers, booleans, foreign keys), so the prep call can be skipped.
     plain: tuple[bool, ...]
+    # Per field: a DateTimeField, whose aware values `adapt_datetime` converts (when
+    # set for this database) exactly as the backend's adapt_datetimefield_value does.
+    datetimes: tuple[bool, ...]
+    adapt_datetime: Callable[[datetime], Any] | None
 
 
 # Field types whose database value is the Python value itself for str/int/bool/None.
@@ -49,6 +55,23 @@ _PLAIN_TYPES = {
     "PositiveSmallIntegerField", "SmallIntegerField", "ForeignKey", "OneToOneField",
 }
 _PLAIN_VALUES = (str, int, bool, type(None))
+
+
+def _sqlite_utc_text(value: datetime) -> str:
+    # SQLite's adapt_datetimefield_value with USE_TZ and a UTC connection: naive UTC text.
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _unchanged(value: datetime) -> datetime:
+    return value  # PostgreSQL's adapt_datetimefield_value: psycopg sends aware datetimes
+
+
+def _datetime_adapter(connection: Any) -> Callable[[datetime], Any] | None:
+    if connection.vendor == "postgresql":
+        return _unchanged
+    if connection.vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC":
+        return _sqlite_utc_text
+    return None  # anything else takes the field's own prep
 
 
 _readers: dict[tuple[type[Model], str], _Reader] = {}
@@ -151,7 +174,14 @@ def _writer(model: type[Model], using: str) -> _Writer:
             assert meta.pk is not None
             sql += f" RETURNING {quote(meta.pk.column)}"
         plain = tuple(f.get_internal_type() in _PLAIN_TYPES for f in fields)
-        writer = _Writer(sql=sql, fields=fields, returns_pk=returns_pk, plain=plain)
+        writer = _Writer(
+            sql=sql,
+            fields=fields,
+            returns_pk=returns_pk,
+            plain=plain,
+            datetimes=tuple(f.get_internal_type() == "DateTimeField" for f in fields),
+            adapt_datetime=_datetime_adapter(connection),
+        )
         _writers[key] = writer
     return writer
 
@@ -183,10 +213,18 @@ def insert_values(model: type[Model], values: dict[str, Any], *, using: str = "d
     writer = _writer(model, using)
     connection = connections[using]
     params = []
-    for field, plain in zip(writer.fields, writer.plain, strict=True):
+    adapt_datetime = writer.adapt_datetime
+    for field, plain, is_datetime in zip(writer.fields, writer.plain, writer.datetimes, strict=True):
         value = values[field.attname] if field.attname in values else field.get_default()
         if plain and type(value) in _PLAIN_VALUES:
             params.append(value)
+        elif (
+            is_datetime
+            and adapt_datetime is not None
+            and type(value) is datetime
+            and value.tzinfo is not None
+        ):
+            params.append(adapt_datetime(value))
         else:
             params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
