@@ -22,7 +22,10 @@ class SlaDecision:
     target: str | None  # as written in the policy, e.g. "30 min"
     coverage: str | None  # calendar id of the clock, e.g. "24x7"
     terms_plan: str | None  # plan whose terms apply (e.g. "standard" for a trial account)
-    channel_allowed: bool  # whether the applicable terms include the channel
+    # Whether the applicable terms include the channel, whatever the status: an expired
+    # Gold account asking by hotline has no SLA but its plan includes the hotline (True).
+    # False for an unidentified requester (no terms at all).
+    channel_allowed: bool
     policy_version: str
     reasons: tuple[str, ...]
     plan: str | None = None  # the account's own plan, as asked
@@ -84,8 +87,11 @@ def decide_sla(
         reasons.append("requester not identified as a customer: no SLA")
         return base.without_sla(reasons, None, channel_allowed=False)
     if not rule.sla:
+        assert own_plan is not None  # no plan and no SLA: handled as unidentified above
         reasons.append(f"{status} account: no SLA (handled best-effort)")
-        return base.without_sla(reasons, own_plan.id if own_plan else None, channel_allowed=False)
+        return base.without_sla(
+            reasons, own_plan.id, channel_allowed=channel in own_plan.channels
+        )
     terms = policy.plan(rule.terms_of) if rule.terms_of else own_plan
     assert terms is not None  # own_plan is set unless the status names its terms
     if rule.terms_of:

@@ -116,9 +116,21 @@ def test_expired_and_suspended_accounts_have_no_sla(status: str) -> None:
     assert decision.policy_version == "2022-07-01.1"
 
 
+@pytest.mark.parametrize("status", ["expired", "suspended"])
+def test_channel_allowed_says_whether_the_plan_includes_the_channel_even_without_sla(
+    status: str,
+) -> None:
+    by_hotline = decide(plan="gold", status=status, channel="hotline")
+    assert by_hotline.due is None and by_hotline.channel_allowed
+    assert by_hotline.to_dict()["channel_allowed"] is True
+    standard_by_email = decide(plan="standard", status=status, channel="email")
+    assert standard_by_email.due is None and not standard_by_email.channel_allowed
+
+
 def test_an_unidentified_requester_has_no_sla() -> None:
     decision = decide(plan=None, status=None, channel="email")
     assert decision.due is None and decision.terms_plan is None
+    assert not decision.channel_allowed  # no terms include anything
     assert decision.reasons[-1] == "requester not identified as a customer: no SLA"
     assert decision.summary == "unidentified requester, Medium via email: no SLA"
 
