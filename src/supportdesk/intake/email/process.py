@@ -182,6 +182,20 @@ def _outcome_of(row: InboundMail, parsed_id: str, action: str, result: IntakeRes
 _CLAIM_FIELDS = ("action", "ticket_id", "reasons", "message_id", "sender", "subject", "error")
 
 
+@functools.cache
+def _claim_sql(vendor: str) -> str:
+    json_param = "%s::jsonb" if vendor == "postgresql" else "%s"
+    table = connection.ops.quote_name(InboundMail._meta.db_table)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(name)} = {json_param if name == 'reasons' else '%s'}"
+        for name in _CLAIM_FIELDS
+    )
+    return (
+        f"UPDATE {table} SET status = %s, processed_at = %s, {assignments} "
+        "WHERE id = %s AND status = %s"
+    )
+
+
 def _claim(row: InboundMail, now: datetime, **fields: Any) -> bool:
     """Mark the row processed with its outcome, only if nobody did yet (inside the
     caller's transaction). One plain UPDATE: this runs once per mail on the hot path."""
@@ -192,19 +206,12 @@ def _claim(row: InboundMail, now: datetime, **fields: Any) -> bool:
         "action": "", "ticket_id": None, "reasons": [], "message_id": "", "sender": "",
         "subject": "", "error": "", **fields,
     }
-    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    table = connection.ops.quote_name(InboundMail._meta.db_table)
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(name)} = {json_param if name == 'reasons' else '%s'}"
-        for name in _CLAIM_FIELDS
-    )
     params = [
         json.dumps(values[name]) if name == "reasons" else values[name] for name in _CLAIM_FIELDS
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, processed_at = %s, {assignments} "
-            "WHERE id = %s AND status = %s",
+            _claim_sql(connection.vendor),
             [
                 InboundMail.Status.PROCESSED,
                 connection.ops.adapt_datetimefield_value(now),
