@@ -14,7 +14,6 @@ import asyncio
 import functools
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,8 +32,6 @@ from supportdesk.outbound.queue import batched_delivery
 
 logger = logging.getLogger(__name__)
 
-_BARE_LF = re.compile(rb"(?<!\r)\n|\r(?!\n)")
-
 OK = "250 2.0.0 OK: stored as inbound mail {id}"
 TOO_BIG = "552 5.3.4 Message size exceeds the limit of {limit} bytes"
 BARE_LF = "550 5.6.11 Bare LF or CR in message refused (SMTP smuggling protection)"
@@ -50,9 +47,20 @@ def refusal_for(raw: bytes, *, max_bytes: int | None = None) -> str | None:
     limit = max_bytes if max_bytes is not None else settings.SUPPORTDESK_MAX_MESSAGE_BYTES
     if len(raw) > limit:
         return TOO_BIG.format(limit=limit)
-    if _BARE_LF.search(raw):
+    if has_bare_line_ending(raw):
         return BARE_LF
     return None
+
+
+def has_bare_line_ending(raw: bytes) -> bool:
+    """A LF not preceded by CR, or a CR not followed by LF, anywhere in `raw`.
+
+    Three counts in C instead of a regex search with look-around (which took ~0.4 ms
+    per 4 KB message, the listener's biggest single cost): every LF and every CR must
+    belong to a CRLF pair.
+    """
+    pairs = raw.count(b"\r\n")
+    return raw.count(b"\n") != pairs or raw.count(b"\r") != pairs
 
 
 def accept_message(

@@ -46,6 +46,16 @@ def test_it_refuses_bare_line_feeds():
 
 
 @pytest.mark.django_db
+def test_it_refuses_a_bare_carriage_return_and_accepts_clean_crlf():
+    bare_cr = make_mail().replace(b"\r\n\r\n", b"\r\n\r.\rMAIL FROM:<x@y>\r\n\r\n", 1)
+    assert accept_message(bare_cr, mail_from="a@b", rcpt_tos=["s@x"]).startswith("550 5.6.11")
+    lf_then_crlf = make_mail() + b"\n\r\n"  # LF followed by CRLF: the first LF is bare
+    assert accept_message(lf_then_crlf, mail_from="a@b", rcpt_tos=["s@x"]).startswith("550")
+    assert InboundMail.objects.count() == 0
+    assert accept_message(make_mail(), mail_from="a@b", rcpt_tos=["s@x"]).startswith("250")
+
+
+@pytest.mark.django_db
 def test_it_answers_451_when_the_message_cannot_be_stored(monkeypatch):
     from supportdesk.intake.email import smtp
 
