@@ -8,6 +8,7 @@ intake, see `observe_intake_latency`). Access: `Authorization: Bearer
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import logging
 import threading
@@ -41,6 +42,18 @@ FLUSH_SECONDS = 10.0
 _buffer_lock = threading.Lock()
 _buffer: dict[str, list[float]] = {}  # channel -> [count per bucket..., +Inf count, sum]
 _last_flush = time.monotonic()
+
+
+def _flush_at_exit() -> None:
+    # Short-lived commands (ingest-email, fetch-mail, import) end before FLUSH_SECONDS:
+    # without this their observations would never reach the shared histogram.
+    try:
+        flush_intake_latency()
+    except Exception:  # the process is ending; never turn that into a traceback
+        logger.exception("could not record intake latencies at exit")
+
+
+atexit.register(_flush_at_exit)
 
 
 def observe_intake_latency(channel: str, seconds: float) -> None:

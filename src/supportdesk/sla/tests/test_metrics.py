@@ -82,3 +82,40 @@ def test_worker_lag_shows_a_due_moment_nobody_claimed(client, desk):
     desk.move_to(MONDAY_9_BRT + timedelta(hours=5))  # the email ticket's warning (4 h 30) waited 30 min
     lines = set(scrape(client, HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode().splitlines())
     assert "supportdesk_worker_lag_seconds 1800" in lines
+
+
+def _database_url(connection) -> str:
+    """The URL of the test database, for a command run in another process."""
+    conf = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{conf['NAME']}"
+    host = conf.get("HOST") or "127.0.0.1"
+    port = conf.get("PORT") or 5432
+    return f"postgresql://{conf.get('USER') or 'postgres'}@{host}:{port}/{conf['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_lived_ingest_command_still_counts_its_intake_latency(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from supportdesk.sla.models import IntakeLatencyBucket
+
+    mail = tmp_path / "hello.eml"
+    mail.write_bytes(
+        b"From: Someone <someone@gmail.com>\r\nTo: support@supportdesk.localhost\r\n"
+        b"Subject: Printer on fire\r\nMessage-ID: <latency-1@gmail.com>\r\n\r\nHelp!\r\n"
+    )
+    env = {**os.environ, "SUPPORTDESK_DATABASE_URL": _database_url(connection)}
+    done = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "ingest-email", str(mail)],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"action": "created"' in done.stdout
+    # The command ends long before the periodic flush: the exit hook must have written it.
+    counted = IntakeLatencyBucket.objects.filter(channel="email").values_list("count", flat=True)
+    assert max(counted, default=0) >= 1
