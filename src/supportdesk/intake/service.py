@@ -255,7 +255,7 @@ def _identify(request: InboundRequest) -> Identification:
         return Identification(None, None, ("the caller gave no number",))
     if request.sender_email:
         return identify_sender_by_email(request.sender_email)
-    return Identification(None, None, ("the sender gave no email address",))
+    return Identification(None, None, ("no single sender address to identify the customer by",))
 
 
 # --- receiving -------------------------------------------------------------------------
