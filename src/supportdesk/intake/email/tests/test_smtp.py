@@ -146,3 +146,31 @@ def test_it_answers_451_in_a_real_conversation_when_storing_fails(listener, monk
     assert refused.value.smtp_code == 451
     assert refused.value.smtp_error.startswith(b"4.3.0")
     assert InboundMail.objects.count() == 0
+
+
+def test_a_waiting_store_goes_before_the_next_processing_batch():
+    import threading
+
+    from supportdesk.intake.email.smtp import WriteTurns
+
+    turns = WriteTurns()
+    order: list[str] = []
+
+    def store() -> None:
+        with turns.store():
+            order.append("store")
+
+    def process() -> None:
+        with turns.process():
+            order.append("process")
+
+    with turns.process():  # a processing batch holds the turn
+        storer = threading.Thread(target=store)
+        storer.start()
+        while not turns._stores_waiting:  # the store is queued behind it
+            threading.Event().wait(0)
+        processor = threading.Thread(target=process)
+        processor.start()
+    storer.join()
+    processor.join()
+    assert order == ["store", "process"]
