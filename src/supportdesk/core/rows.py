@@ -212,6 +212,13 @@ def insert_values(model: type[Model], values: dict[str, Any], *, using: str = "d
     without an automatic one). No `pre_save` runs: not for auto_now or file fields."""
     writer = _writer(model, using)
     connection = connections[using]
+    params = _params(writer, values, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(writer.sql, params)
+        return cursor.fetchone()[0] if writer.returns_pk else None
+
+
+def _params(writer: _Writer, values: dict[str, Any], connection: Any) -> list[Any]:
     params = []
     adapt_datetime = writer.adapt_datetime
     for field, plain, is_datetime in zip(writer.fields, writer.plain, writer.datetimes, strict=True):
@@ -227,9 +234,7 @@ def insert_values(model: type[Model], values: dict[str, Any], *, using: str = "d
             params.append(adapt_datetime(value))
         else:
             params.append(field.get_db_prep_save(value, connection))
-    with connection.cursor() as cursor:
-        cursor.execute(writer.sql, params)
-        return cursor.fetchone()[0] if writer.returns_pk else None
+    return params
 
 
 def instance(model: type[M], values: dict[str, Any], *, using: str = "default") -> M:
@@ -252,3 +257,38 @@ def instance(model: type[M], values: dict[str, Any], *, using: str = "default") 
 def remember(obj: Model, name: str, related: Model | None) -> None:
     """Cache the related object of foreign key `name` on `obj` (no query to load it)."""
     obj._state.fields_cache[name] = related
+
+
+def insert_select(
+    model: type[Model],
+    values: dict[str, Any],
+    *,
+    source: str,
+    expressions: dict[str, tuple[str, list[Any]]],
+    returning: str = "",
+    using: str = "default",
+) -> tuple[str, list[Any]]:
+    """`INSERT INTO <model> (...) SELECT ... FROM <source>`, for one statement of several
+    CTEs (PostgreSQL): each field takes its value from `values` (as `insert_values`
+    prepares it, cast to its column type) or, when named in `expressions`, an SQL
+    expression over `source`'s columns with its own parameters."""
+    writer = _writer(model, using)
+    connection = connections[using]
+    params = _params(writer, values, connection)
+    select, bound = [], []
+    for field, param in zip(writer.fields, params, strict=True):
+        if field.attname in expressions:
+            sql, extra = expressions[field.attname]
+            select.append(sql)
+            bound.extend(extra)
+        else:
+            select.append(f"%s::{field.cast_db_type(connection)}")
+            bound.append(param)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in writer.fields)}) "
+        f"SELECT {', '.join(select)} FROM {source}"
+    )
+    if returning:
+        sql += f" RETURNING {returning}"
+    return sql, bound

@@ -218,3 +218,19 @@ REMEMBERED: list[notify.TicketChange] = []
 
 def remember(change: notify.TicketChange) -> None:
     REMEMBERED.append(change)
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+def test_opening_writes_the_ticket_its_first_message_and_an_event_with_its_number(clock, acme):
+    ticket = portal_ticket("high")
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.number, stored.severity, stored.status, stored.account) == (ticket.number, "high", "new", acme)
+    assert stored.first_response_due == ticket.first_response_due
+    assert stored.next_sla_at == ticket.next_sla_at and stored.next_sla_at is not None
+    message = stored.messages.get()
+    assert (message.body_text, message.author_contact, message.kind) == ("since 8am", contact("ana@acme.example"), "customer")
+    event = Event.objects.get(ticket=ticket)
+    assert (event.kind, event.after["number"], event.after["severity"]) == ("opened", ticket.number, "high")
+    assert event.after["sla_reasons"] == stored.sla_reasons
