@@ -30,6 +30,7 @@ from supportdesk.intake.email.process import (
 )
 from supportdesk.intake.email.store import RawMail, store_mails
 from supportdesk.outbound.queue import batched_delivery
+from supportdesk.tickets import decisions, notify
 
 BATCH = 200
 # The first batch is small: nothing can be processed before it is parsed (in the helper
@@ -71,8 +72,11 @@ def _process_batch(
     rows: list[InboundMail], parsed: list[ParsedMail] | None, on_outcome: Callable[[Outcome], None]
 ) -> None:
     try:
-        # One delivery task for the batch's acknowledgements, written in this transaction.
-        with transaction.atomic(), batched_delivery():
+        # One delivery task for the batch's acknowledgements, written in this transaction;
+        # the tickets' after-commit hooks run together, subscriptions looked up once (as
+        # `intake.service.receive_many` does).
+        with transaction.atomic(), batched_delivery(), notify.grouped(), \
+                decisions.subscriptions_remembered():
             outcomes = [
                 process_mail(row, parsed=parsed[i] if parsed else None) for i, row in enumerate(rows)
             ]

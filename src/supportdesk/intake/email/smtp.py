@@ -30,6 +30,7 @@ from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.process import process_mail
 from supportdesk.intake.email.store import RawMail, pending, store_mail, store_mails
 from supportdesk.outbound.queue import batched_delivery
+from supportdesk.tickets import decisions, notify
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +217,8 @@ class IntakeWorker:
             return
         try:
             # One delivery task for the batch's acknowledgements, in this transaction.
-            with self._turn(), transaction.atomic(), batched_delivery():
+            with self._turn(), transaction.atomic(), batched_delivery(), notify.grouped(), \
+                    decisions.subscriptions_remembered():
                 rows = list(InboundMail.objects.filter(pk__in=ids).order_by("id"))
                 for row in rows:
                     process_mail(row)
