@@ -46,3 +46,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
     items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the metrics exit hook: by now the test database it would write to is gone."""
+    import atexit
+    import sys
+
+    metrics = sys.modules.get("supportdesk.sla.metrics")
+    if metrics is not None:
+        atexit.unregister(metrics.flush_at_exit)

@@ -44,7 +44,7 @@ _buffer: dict[str, list[float]] = {}  # channel -> [count per bucket..., +Inf co
 _last_flush = time.monotonic()
 
 
-def _flush_at_exit() -> None:
+def flush_at_exit() -> None:
     # Short-lived commands (ingest-email, fetch-mail, import) end before FLUSH_SECONDS:
     # without this their observations would never reach the shared histogram.
     try:
@@ -53,7 +53,7 @@ def _flush_at_exit() -> None:
         logger.exception("could not record intake latencies at exit")
 
 
-atexit.register(_flush_at_exit)
+atexit.register(flush_at_exit)
 
 
 def observe_intake_latency(channel: str, seconds: float) -> None:
