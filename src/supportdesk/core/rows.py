@@ -292,3 +292,47 @@ def insert_select(
     if returning:
         sql += f" RETURNING {returning}"
     return sql, bound
+
+
+def _max_params(connection: Any) -> int:
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return int(connection.features.max_query_params or 65535)
+
+
+def insert_many(
+    model: type[Model],
+    values: Sequence[dict[str, Any]],
+    *,
+    returning: Sequence[str] = (),
+    using: str = "default",
+) -> list[tuple[Any, ...]]:
+    """INSERT many rows, each from its `values` dict as `insert_values` takes it, in as
+    few multi-row statements as the database's parameter limit allows. Returns the
+    `returning` columns of every row written, in no particular order (the databases do
+    not promise the order of RETURNING rows: return a unique column to match them)."""
+    if not values:
+        return []
+    writer = _writer(model, using)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    columns_sql = ", ".join(quote(f.column) for f in writer.fields)
+    one_row = f"({', '.join(['%s'] * len(writer.fields))})"
+    per_statement = max(1, _max_params(connection) // len(writer.fields))
+    suffix = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
+    written: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            params = [p for row in chunk for p in _params(writer, row, connection)]
+            sql = (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns_sql}) "
+                f"VALUES {', '.join([one_row] * len(chunk))}{suffix}"
+            )
+            cursor.execute(sql, params)
+            if returning:
+                written.extend(tuple(row) for row in cursor.fetchall())
+    return written

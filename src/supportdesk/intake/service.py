@@ -18,9 +18,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from supportdesk import clock
 from supportdesk.accounts.models import Account, AccountDomain, Contact, User, normalise_email
@@ -306,6 +307,16 @@ def receive(request: InboundRequest, *, now: datetime | None = None) -> IntakeRe
     """Identify, decide and open: the whole intake of one request."""
     started = time.perf_counter()  # for the intake-latency metric only (sla.metrics)
     now = now or clock.now()
+    decided = _decide(request, now)
+    if isinstance(decided, IntakeResult):
+        return decided
+    ticket = actions.open_ticket(**decided)
+    return _created(request, decided, ticket, now=now, started=started)
+
+
+def _decide(request: InboundRequest, now: datetime) -> IntakeResult | dict[str, Any]:
+    """Everything `receive` decides before writing: a refusal, or `open_ticket`'s
+    arguments."""
     if request.channel not in _CHANNELS:
         raise ValidationError({"channel": f"{request.channel!r} is not a channel"})
     if request.requested_severity is not None and request.requested_severity not in _SEVERITIES:
@@ -360,7 +371,7 @@ def receive(request: InboundRequest, *, now: datetime | None = None) -> IntakeRe
                 "bytes) is over the size limit and was not stored"
             )
 
-    ticket = actions.open_ticket(
+    return dict(
         channel=request.channel,
         queue=queue,
         subject=request.subject,
@@ -382,14 +393,24 @@ def receive(request: InboundRequest, *, now: datetime | None = None) -> IntakeRe
         reasons=reasons,
         now=now,
     )
+
+
+def _created(
+    request: InboundRequest,
+    decided: dict[str, Any],
+    ticket: Ticket,
+    *,
+    now: datetime,
+    started: float,
+) -> IntakeResult:
     waited = (now - request.received_at).total_seconds() if request.received_at else 0.0
     observe_intake_latency(request.channel, waited + time.perf_counter() - started)
     return IntakeResult(
         action=Action.CREATED,
         ticket=ticket,
-        account=account,
-        contact=contact,
-        queue=queue,
+        account=decided["account"],
+        contact=decided["requester"],
+        queue=decided["queue"],
         severity=ticket.severity,
         first_response_due=ticket.first_response_due,
         reasons=tuple(ticket.sla_reasons),
@@ -403,23 +424,107 @@ def receive_many(
 ) -> list[IntakeResult | Exception]:
     """The whole intake of many requests with one commit (group commit for bulk callers).
 
-    Each request goes through `receive` completely (identification, decision, ticket,
-    message, event) inside its own savepoint of one transaction, so a request that
-    fails is rolled back alone (its ticket number is given back) and the others are
-    kept; its place in the result holds the exception. Under `synchronous=FULL` a
-    commit waits for the disk, and one commit for the batch instead of one per ticket
-    is most of the saving. The after-commit hooks (e.g. on-call pages) of the tickets
-    that committed run together afterwards, in one transaction of their own
-    (`tickets.notify.grouped`). Requests with their own `received_at` keep it; `now`
-    (read once, default the clock) is the batch's processing time.
+    Every request is identified and decided on its own first (a request that fails
+    there, or is refused, takes no number and costs the others nothing; its place in
+    the result holds the exception). Then the batch is written set-wise
+    (`tickets.actions.open_tickets`: the numbers in one UPDATE, tickets, messages and
+    events each in multi-row INSERTs), numbered in the order of `requests`. A request
+    with attachments is written on its own, in its own savepoint, in its place in that
+    order (storing files can fail, and then only that request is rolled back and its
+    number given back). Should the set-wise write fail at the database, it is all
+    rolled back and the batch goes through `receive` one request at a time, each in
+    its own savepoint, so one bad request never loses the others.
+
+    Under `synchronous=FULL` a commit waits for the disk, and one commit for the batch
+    instead of one per ticket is most of the saving. The after-commit hooks (e.g.
+    on-call pages) of the tickets that committed run together afterwards, in one
+    transaction of their own (`tickets.notify.grouped`). Requests with their own
+    `received_at` keep it; `now` (read once, default the clock) is the batch's
+    processing time.
     """
     now = now or clock.now()
-    results: list[IntakeResult | Exception] = []
     with transaction.atomic(), notify.grouped(), decisions.subscriptions_remembered():
+        try:
+            with transaction.atomic():
+                return _receive_set_wise(requests, now)
+        except Exception:
+            # The set-wise write failed (the requests' own problems are caught before
+            # it): all of it was rolled back (numbers, rows, hooks), so one at a time.
+            pass
+        results: list[IntakeResult | Exception] = []
         for request in requests:
             try:
                 with transaction.atomic():
                     results.append(receive(request, now=now))
             except Exception as error:  # one bad request never loses the batch
                 results.append(error)
+        return results
+
+
+def _receive_set_wise(
+    requests: Sequence[InboundRequest], now: datetime
+) -> list[IntakeResult | Exception]:
+    """`receive_many`'s fast path (inside its transaction): decide each, write the batch.
+    A database error propagates (the caller rolls everything back); any other error
+    is the failing request's alone."""
+    # Per request: its result already (refused, failed), or what to write.
+    outcomes: list[IntakeResult | Exception | _Decided] = []
+    for request in requests:
+        started = time.perf_counter()
+        try:
+            decided = _decide(request, now)
+            if isinstance(decided, IntakeResult):
+                outcomes.append(decided)
+            elif decided["attachments"]:
+                outcomes.append(_Decided(request, decided, None, started))
+            else:
+                opening = actions.prepare_opening(**decided)
+                outcomes.append(_Decided(request, decided, opening, started))
+        except DatabaseError:
+            raise
+        except Exception as error:  # the request's own problem: the others go on
+            outcomes.append(error)
+    pending: list[_Decided] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, _Decided):
+            continue
+        if outcome.opening is not None:
+            pending.append(outcome)
+            continue
+        _write(pending)  # keep the numbers in the order of the requests
+        pending = []
+        try:
+            with transaction.atomic():
+                outcome.ticket = actions.open_ticket(**outcome.decided)
+        except Exception as error:  # e.g. a file that cannot be stored
+            outcome.error = error
+    _write(pending)
+    results: list[IntakeResult | Exception] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, _Decided):
+            results.append(outcome)
+        elif outcome.error is not None:
+            results.append(outcome.error)
+        else:
+            assert outcome.ticket is not None
+            results.append(
+                _created(outcome.request, outcome.decided, outcome.ticket, now=now,
+                         started=outcome.started)
+            )
     return results
+
+
+@dataclass
+class _Decided:
+    request: InboundRequest
+    decided: dict[str, Any]  # open_ticket's arguments
+    opening: actions.Opening | None  # prepared for the set-wise write (None: on its own)
+    started: float
+    ticket: Ticket | None = None
+    error: Exception | None = None
+
+
+def _write(pending: list[_Decided]) -> None:
+    tickets = actions.open_tickets([d.opening for d in pending if d.opening is not None])
+    for decided, ticket in zip(pending, tickets, strict=True):
+        decided.ticket = ticket

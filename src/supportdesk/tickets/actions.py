@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +70,20 @@ def _next_number() -> int:
             cursor.execute(sql)
             row = cursor.fetchone()
     return int(row[0])
+
+
+def _next_numbers(count: int) -> int:
+    """Take `count` consecutive ticket numbers in one UPDATE; returns the first."""
+    table = connection.ops.quote_name(TicketSequence._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + %s WHERE id = 1 RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count])
+        row = cursor.fetchone()
+        if row is None:
+            _restart_counter()  # as _next_number does
+            cursor.execute(sql, [count])
+            row = cursor.fetchone()
+    return int(row[0]) - count + 1
 
 
 def _restart_counter() -> None:
@@ -267,6 +282,23 @@ def _message_written(
 # --- opening ---------------------------------------------------------------------------
 
 
+@dataclass
+class Opening:
+    """A ticket decided but not yet written (`prepare_opening`): its row, its first
+    message's and its opening event's values, and what the instances are built from."""
+
+    values: dict[str, Any]
+    message_values: dict[str, Any]
+    event_values: dict[str, Any]
+    account: Account | None
+    requester: Contact | None
+    actor: User | None
+    attachments: tuple[NewAttachment, ...]
+    queue: str
+    channel: str
+    now: datetime
+
+
 def open_ticket(
     *,
     channel: str,
@@ -297,6 +329,75 @@ def open_ticket(
     was identified and routed) are recorded before the policy's own reasons.
     Channels call this through `supportdesk.intake.service.receive`, not directly.
     """
+    opening = prepare_opening(
+        channel=channel,
+        queue=queue,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        account=account,
+        requester=requester,
+        requester_email=requester_email,
+        requester_phone=requester_phone,
+        requester_name=requester_name,
+        requested_severity=requested_severity,
+        attachments=attachments,
+        opened_at=opened_at,
+        actor=actor,
+        actor_label=actor_label,
+        message_id=message_id,
+        source_ref=source_ref,
+        reasons=reasons,
+        sla_account=sla_account,
+        now=now,
+    )
+    values, message_values, event_values = (
+        opening.values, opening.message_values, opening.event_values
+    )
+    with transaction.atomic():
+        # The hot path: prepared INSERTs (supportdesk.core.rows), model instances built
+        # from the values written, without the ORM's per-row work.
+        if connection.vendor == "postgresql":
+            values["id"], values["number"], message_values["id"] = _insert_opening_postgresql(
+                values, message_values, event_values
+            )
+        else:
+            values["number"] = _next_number()
+            values["id"] = rows.insert_values(Ticket, values)
+            message_values["ticket_id"] = values["id"]
+            message_values["id"] = rows.insert_values(Message, message_values)
+            event_values["ticket_id"] = values["id"]
+            event_values["after"]["number"] = values["number"]
+            rows.insert_values(Event, event_values)
+        ticket = _opened(opening)
+    return ticket
+
+
+def prepare_opening(
+    *,
+    channel: str,
+    queue: str,
+    subject: str,
+    body_text: str = "",
+    body_html: str = "",
+    account: Account | None = None,
+    requester: Contact | None = None,
+    requester_email: str = "",
+    requester_phone: str = "",
+    requester_name: str = "",
+    requested_severity: str | None = None,
+    attachments: Sequence[NewAttachment] = (),
+    opened_at: datetime | None = None,
+    actor: User | None = None,
+    actor_label: str = "",
+    message_id: str | None = None,
+    source_ref: str | None = None,
+    reasons: Sequence[str] = (),
+    sla_account: Account | None = None,
+    now: datetime | None = None,
+) -> Opening:
+    """Everything `open_ticket` decides (checks, SLA decision, the rows' values) without
+    writing anything: `open_ticket` writes one, `open_tickets` many at once."""
     now = now or clock.now()
     opened_at = opened_at or now
     if queue not in _QUEUES:
@@ -357,41 +458,82 @@ def open_ticket(
         },
         "reason": "",
     }
+    return Opening(
+        values=values,
+        message_values=message_values,
+        event_values=event_values,
+        account=account,
+        requester=requester,
+        actor=actor,
+        attachments=tuple(attachments),
+        queue=queue,
+        channel=channel,
+        now=now,
+    )
+
+
+def open_tickets(openings: Sequence[Opening]) -> list[Ticket]:
+    """Write many prepared openings at once (group commit's bulk path): the numbers in
+    one UPDATE, then all tickets, all first messages and all opening events each in as
+    few multi-row INSERTs as the database allows. One transaction (a savepoint inside
+    one): all are written or none. Returns the tickets in the order of `openings`,
+    numbered in that order."""
+    if not openings:
+        return []
     with transaction.atomic():
-        # The hot path: prepared INSERTs (supportdesk.core.rows), model instances built
-        # from the values written, without the ORM's per-row work.
-        if connection.vendor == "postgresql":
-            values["id"], values["number"], message_values["id"] = _insert_opening_postgresql(
-                values, message_values, event_values
+        first = _next_numbers(len(openings))
+        for offset, opening in enumerate(openings):
+            opening.values["number"] = first + offset
+        by_number = {
+            number: ticket_id
+            for ticket_id, number in rows.insert_many(
+                Ticket, [o.values for o in openings], returning=("id", "number")
             )
-        else:
-            values["number"] = _next_number()
-            values["id"] = rows.insert_values(Ticket, values)
-            message_values["ticket_id"] = values["id"]
-            message_values["id"] = rows.insert_values(Message, message_values)
-            event_values["ticket_id"] = values["id"]
-            event_values["after"]["number"] = values["number"]
-            rows.insert_values(Event, event_values)
-        message_values["ticket_id"] = values["id"]
-        ticket = rows.instance(Ticket, values)
-        rows.remember(ticket, "account", account)
-        rows.remember(ticket, "requester", requester)
-        rows.remember(ticket, "assignee", None)
-        message = _message_written(message_values, ticket, actor, requester, attachments)
-        # The facts hooks usually need, so most can decide without reading the ticket.
-        _schedule(
-            ticket,
-            "opened",
-            at=now,
-            actor=actor,
-            message=message,
-            severity=ticket.severity,
-            queue=queue,
-            channel=channel,
-            account_id=ticket.account_id,
-            first_response_due=ticket.first_response_due,
-            sla_coverage=ticket.sla_coverage,
-        )
+        }
+        for opening in openings:
+            ticket_id = by_number[opening.values["number"]]
+            opening.values["id"] = ticket_id
+            opening.message_values["ticket_id"] = ticket_id
+            opening.event_values["ticket_id"] = ticket_id
+            opening.event_values["after"]["number"] = opening.values["number"]
+        message_ids = {
+            ticket_id: message_id
+            for message_id, ticket_id in rows.insert_many(
+                Message, [o.message_values for o in openings], returning=("id", "ticket_id")
+            )
+        }
+        for opening in openings:
+            opening.message_values["id"] = message_ids[opening.values["id"]]
+        rows.insert_many(Event, [o.event_values for o in openings])
+        return [_opened(opening) for opening in openings]
+
+
+def _opened(opening: Opening) -> Ticket:
+    """The instance of a ticket just written, its message's attachments stored and its
+    hooks scheduled (inside the writing transaction)."""
+    values, message_values = opening.values, opening.message_values
+    message_values["ticket_id"] = values["id"]
+    ticket = rows.instance(Ticket, values)
+    rows.remember(ticket, "account", opening.account)
+    rows.remember(ticket, "requester", opening.requester)
+    rows.remember(ticket, "assignee", None)
+    message = _message_written(
+        message_values, ticket, opening.actor, opening.requester, opening.attachments
+    )
+    # The facts hooks usually need, so most can decide without reading the ticket.
+    _schedule(
+        ticket,
+        "opened",
+        at=opening.now,
+        actor=opening.actor,
+        message=message,
+        severity=ticket.severity,
+        queue=opening.queue,
+        channel=opening.channel,
+        account_id=ticket.account_id,
+        first_response_due=ticket.first_response_due,
+        sla_coverage=ticket.sla_coverage,
+    )
     return ticket
 
 

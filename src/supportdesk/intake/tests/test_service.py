@@ -276,3 +276,66 @@ def test_receive_many_sees_a_subscription_change_made_between_batches(acme):
     second = receive_many([email("ana@acme.example")])
     assert second[0].ticket.sla_plan == "standard"
     assert receive(email("ana@acme.example")).ticket.sla_plan == "standard"
+
+
+def test_receive_many_opens_the_others_in_order_when_one_request_is_bad(acme):
+    from supportdesk.intake.service import IntakeResult, receive_many
+    from supportdesk.tickets.models import Ticket
+
+    first_number = receive(email("ana@acme.example", "Before")).ticket.number
+    bad_severity = InboundRequest(channel="portal", contact=contact("ana@acme.example"),
+                                  subject="Bad", body_text="x", requested_severity="urgent")
+    refused = InboundRequest(channel="portal", contact=contact("bob@acme.example"),
+                             subject="Not a point of contact", body_text="x")
+    batch = [
+        email("ana@acme.example", "One", body_html="<p>one<script>x()</script></p>"),
+        bad_severity,
+        InboundRequest(channel="hotline", sender_phone="+55 11 91234-5678", subject="Two",
+                       body_text="call"),
+        refused,
+        email("x@gmail.com", "Three"),
+    ]
+    results = receive_many(batch)
+
+    assert isinstance(results[1], ValidationError)
+    assert results[3].action == Action.REFUSED
+    opened = [results[0], results[2], results[4]]
+    assert all(isinstance(r, IntakeResult) and r.action == Action.CREATED for r in opened)
+    assert [r.ticket.number for r in opened] == [first_number + 1, first_number + 2, first_number + 3]
+    assert [(t.number, t.subject, t.queue, t.severity) for t in Ticket.objects.order_by("number")] == [
+        (first_number, "Before", "customer", "medium"),
+        (first_number + 1, "One", "customer", "medium"),
+        (first_number + 2, "Two", "customer", "high"),
+        (first_number + 3, "Three", "unidentified", "medium"),
+    ]
+    for result in opened:
+        message = Message.objects.get(ticket=result.ticket)
+        assert message.pk == result.ticket.messages.get().pk
+        event = Event.objects.get(ticket=result.ticket, kind="opened")
+        assert event.after["number"] == result.ticket.number
+        assert event.after["channel"] == result.ticket.channel
+        assert result.ticket.sla_plan == ("gold" if result.account else "")
+    assert Message.objects.get(ticket__subject="One").body_html == "<p>one</p>"
+    assert Message.objects.get(ticket__subject="Two").body_text == "call"
+    assert results[0].first_response_due == Ticket.objects.get(subject="One").first_response_due
+
+
+def test_receive_many_falls_back_to_one_at_a_time_when_the_batch_write_fails(acme):
+    from supportdesk.accounts.models import User
+    from supportdesk.intake.service import IntakeResult, receive_many
+    from supportdesk.tickets.models import Ticket
+
+    # A specialist whose id no database column can hold: only the write fails.
+    impossible = User(pk=2**70, email="ghost@example.com")
+    bad = InboundRequest(channel="hotline", sender_phone="+55 11 91234-5678", subject="Bad",
+                         body_text="x", logged_by=impossible)
+    results = receive_many([email("ana@acme.example", "One"), bad, email("x@gmail.com", "Two")])
+
+    assert isinstance(results[0], IntakeResult) and isinstance(results[2], IntakeResult)
+    assert isinstance(results[1], Exception)
+    assert [t.subject for t in Ticket.objects.order_by("number")] == ["One", "Two"]
+    assert results[2].ticket.number == results[0].ticket.number + 1
+    assert Message.objects.count() == 2
+    assert sorted(Event.objects.filter(kind="opened").values_list("after__number", flat=True)) == [
+        results[0].ticket.number, results[2].ticket.number,
+    ]
