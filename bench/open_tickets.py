@@ -287,6 +287,10 @@ def _child(database: str, args: argparse.Namespace) -> None:
             if pg_name:
                 from django.db import connections
 
+                from supportdesk.sla import metrics
+
+                # Record buffered intake latencies now: at exit the database is gone.
+                metrics.flush_intake_latency()
                 connections.close_all()
                 import psycopg
 
