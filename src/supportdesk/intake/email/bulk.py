@@ -1,8 +1,10 @@
-"""The bulk path: many raw mails stored in batches, then processed one by one.
+"""The bulk path: many raw mails stored in batches, then processed batch by batch.
 
 A batch of raw mails commits in one transaction (one fsync for many). Then the batch is
-processed in one transaction too, each mail inside its own savepoint, so one bad mail
-never rolls back another; a commit costs a disk flush, and one flush per batch instead
+processed in one transaction too: the mails that only open a new ticket are decided
+first and their tickets written set-wise (`intake.service.receive_many`), any other mail
+goes through `process_mail` in its own savepoint, so one bad mail never rolls back
+another; a commit costs a disk flush, and one flush per batch instead
 of one per mail is what makes the bulk path fast. Outcomes are reported only after the
 batch committed. Should the batch transaction fail as a whole, its mails are still
 stored and are processed again one by one.
@@ -19,13 +21,17 @@ from pathlib import Path
 
 from django.db import transaction
 
+from supportdesk import clock
 from supportdesk.intake.email.mime import ParsedMail
 from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.process import (
+    NewTicketMail,
     Outcome,
     ParseArgs,
+    open_new_tickets,
     parse_args,
     parse_from_args,
+    plan_new_ticket,
     process_mail,
 )
 from supportdesk.intake.email.store import RawMail, store_mails
@@ -77,15 +83,48 @@ def _process_batch(
         # `intake.service.receive_many` does).
         with transaction.atomic(), batched_delivery(), notify.grouped(), \
                 decisions.subscriptions_remembered():
-            outcomes = [
-                process_mail(row, parsed=parsed[i] if parsed else None) for i, row in enumerate(rows)
-            ]
+            outcomes = _process_rows(rows, parsed)
     except Exception:
         for row in rows:
             row.refresh_from_db()
         outcomes = [process_mail(row) for row in rows]
     for outcome in outcomes:
         on_outcome(outcome)
+
+
+def _process_rows(rows: list[InboundMail], parsed: list[ParsedMail] | None) -> list[Outcome]:
+    """Inside the batch's transaction: mails that only open a new ticket are decided
+    first and written together (`open_new_tickets`: numbers in one UPDATE, multi-row
+    INSERTs); any other mail (a reply, a duplicate, a bounce, attachments) goes through
+    `process_mail` in its place, after the new tickets before it are written, so
+    threading, duplicates and numbering see what they would one by one. Should a
+    set-wise write fail, its mails are processed one by one (each in its savepoint)."""
+    now = clock.now()
+    outcomes: list[Outcome | None] = [None] * len(rows)
+    pending: list[tuple[int, NewTicketMail]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                done = open_new_tickets([m for _, m in pending], now)
+        except Exception:
+            done = [process_mail(m.row, parsed=m.parsed) for _, m in pending]
+        for (i, _), outcome in zip(pending, done, strict=True):
+            outcomes[i] = outcome
+        pending.clear()
+
+    for i, row in enumerate(rows):
+        mail = parsed[i] if parsed else None
+        planned = plan_new_ticket(row, mail)
+        if planned is not None:
+            pending.append((i, planned))
+            continue
+        flush()
+        outcomes[i] = process_mail(row, parsed=mail)
+    flush()
+    return [o for o in outcomes if o is not None]
 
 
 def ingest_many(

@@ -338,11 +338,19 @@ def _append(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
 def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
             authenticated: bool | None, thread: Any,
             reasons: list[str]) -> Outcome:
+    result = receive(_request(row, parsed, authenticated), now=now)
+    note = None
+    if thread.closed and result.ticket is not None and thread.ticket is not None:
+        note = f"follow-up to closed ticket #{thread.ticket.number}"
+    return _created_outcome(row, now, meta, parsed, authenticated, result, reasons, note)
+
+
+def _request(row: InboundMail, parsed: ParsedMail, authenticated: bool | None) -> InboundRequest:
     from supportdesk.outbound.tags import TAG_PATTERN
 
     review_reasons = list(parsed.problems)
     text, attachments = _content(parsed)
-    request = InboundRequest(
+    return InboundRequest(
         channel=Channel.EMAIL,
         # A tag of another ticket is dropped: this ticket has its own.
         subject=" ".join(TAG_PATTERN.sub("", parsed.subject).split()),
@@ -357,12 +365,17 @@ def _create(row: InboundMail, now: datetime, meta: dict[str, str], parsed: Parse
         message_id=_canonical_id(parsed.message_id),
         source_ref=f"inbound-mail:{row.pk}",
     )
-    result = receive(request, now=now)
+
+
+def _created_outcome(row: InboundMail, now: datetime, meta: dict[str, str], parsed: ParsedMail,
+                     authenticated: bool | None, result: IntakeResult, reasons: list[str],
+                     note: str | None) -> Outcome:
+    """A ticket was opened for the mail: claim the row, acknowledge (in the caller's
+    transaction)."""
     ticket = result.ticket
     action = Action.REVIEW if result.queue == Queue.REVIEW else Action.CREATED
     all_reasons = [*reasons, *result.reasons]
-    if thread.closed and ticket is not None and thread.ticket is not None:
-        note = f"follow-up to closed ticket #{thread.ticket.number}"
+    if note is not None and ticket is not None:
         all_reasons.append(note)
         actions.add_system_message(ticket=ticket, body_text=f"This is a {note}.", now=now)
     if not _claim(row, now, action=action, ticket=ticket, reasons=all_reasons, **meta):
@@ -391,6 +404,73 @@ def _may_acknowledge(parsed: ParsedMail, result: IntakeResult, authenticated: bo
         and authenticated is not False
         and result.queue != Queue.REVIEW
     )
+
+
+@dataclass
+class NewTicketMail:
+    """A stored mail decided (no writes) to open a new ticket: no reply to anything,
+    no ticket tag, not automatic, not a duplicate (`plan_new_ticket`)."""
+
+    row: InboundMail
+    parsed: ParsedMail
+    meta: dict[str, str]
+    reasons: list[str]
+    authenticated: bool | None
+    request: InboundRequest
+
+
+def plan_new_ticket(row: InboundMail, parsed: ParsedMail | None) -> NewTicketMail | None:
+    """The bulk path's fast case, decided without writing, or None when the mail needs
+    `process_mail` (threading, attachments, automatic mail, duplicates, anything odd).
+    Same decisions as `process_mail` makes for such a mail."""
+    from supportdesk.outbound.tags import find_ticket_tag
+
+    if row.status != InboundMail.Status.STORED or row.duplicate_of_id is not None:
+        return None
+    try:
+        parsed = parsed if parsed is not None else parse_stored(row)
+    except Exception:
+        return None
+    if (parsed.automatic.kind or parsed.references or parsed.in_reply_to
+            or find_ticket_tag(parsed.subject) is not None or _is_our_own(parsed)):
+        return None
+    meta = {
+        "message_id": parsed.message_id[:998],
+        "sender": (parsed.sender.address or "")[:254],
+        "subject": parsed.subject[:300],
+    }
+    reasons: list[str] = []
+    if parsed.ignored_headers:
+        reasons.append("ignored control headers from outside: " + ", ".join(parsed.ignored_headers))
+
+    @functools.cache
+    def identify() -> Identification:
+        if not parsed.sender.address:
+            return Identification(None, None, ())
+        return identify_sender_by_email(parsed.sender.address)
+
+    authenticated = _authenticated(parsed, identify)
+    if authenticated is False:
+        reasons.append(f"sender not authenticated: {parsed.authentication.reason}")
+    # No In-Reply-To/References and no subject tag: threading finds nothing (find_thread).
+    return NewTicketMail(row, parsed, meta, reasons, authenticated,
+                         _request(row, parsed, authenticated))
+
+
+def open_new_tickets(mails: list[NewTicketMail], now: datetime) -> list[Outcome]:
+    """Open the tickets of planned mails set-wise (`intake.service.receive_many`), then
+    claim each row and acknowledge, in the caller's transaction. Raises if any of it
+    fails (the caller rolls back and processes the mails one by one)."""
+    from supportdesk.intake.service import receive_many
+
+    results = receive_many([m.request for m in mails], now=now)
+    outcomes: list[Outcome] = []
+    for mail, result in zip(mails, results, strict=True):
+        if isinstance(result, Exception):
+            raise result
+        outcomes.append(_created_outcome(mail.row, now, mail.meta, mail.parsed,
+                                         mail.authenticated, result, mail.reasons, None))
+    return outcomes
 
 
 def _duplicate(row: InboundMail, now: datetime) -> Outcome:

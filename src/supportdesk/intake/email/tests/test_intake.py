@@ -381,3 +381,60 @@ def test_it_threads_a_follow_up_that_answers_the_customers_own_earlier_mail(acme
     follow = ingest(make_mail(sender="bia@acme.example", subject="Also this",
                               references="<first@client.example>"))
     assert (follow.action, follow.ticket) == ("appended", first.ticket)
+
+
+def test_a_bulk_batch_of_new_mail_replies_duplicates_and_bounces_gives_the_outcomes_of_one_by_one(acme, time_machine):
+    import datetime
+
+    from django.db import transaction
+
+    from supportdesk.intake.email.bulk import process_stored
+    from supportdesk.intake.email.process import process_mail
+    from supportdesk.intake.email.store import RawMail, store_mails
+
+    time_machine.move_to(datetime.datetime(2026, 11, 30, 15, 0, tzinfo=datetime.UTC), tick=False)
+    existing = ingest(make_mail(subject="Earlier problem"))
+    ack_id = _ack_message_id("ana@acme.example")
+    new = make_mail(subject="New problem")
+    batch = [
+        make_mail(sender="x@gmail.com", subject="Hi"),
+        new,
+        make_mail(subject="More on it", in_reply_to=ack_id),
+        make_mail(sender="bia@acme.example", subject="Another"),
+        new,  # the same mail delivered twice
+        make_mail(sender="MAILER-DAEMON@mx.acme.example", subject="Undelivered Mail",
+                  extra="Auto-Submitted: auto-replied"),
+        _with_attachment(100),
+        make_mail(subject=f"Re: [#{existing.ticket}] Earlier problem"),
+        make_mail(sender="eve@acme.example, bob@x.example", subject="Two senders"),
+        make_mail(sender="y@gmail.com", subject="Last"),
+    ]
+    store_mails([RawMail(raw=raw, route="maildir") for raw in batch])
+
+    def state():
+        tickets = [
+            (t.number, t.queue, t.subject, t.status, t.account_id, t.first_response_due,
+             list(t.sla_reasons), [(m.kind, m.body_text, m.source_ref) for m in t.messages.order_by("id")])
+            for t in Ticket.objects.order_by("number")
+        ]
+        acks = [
+            (m.recipient, m.subject, m.text, m.ticket.number,
+             {k: v for k, v in dict(m.headers).items() if k in ("In-Reply-To", "References")})
+            for m in OutboundMail.objects.order_by("id")
+        ]
+        return tickets, acks
+
+    with transaction.atomic():
+        one_by_one = [process_mail(row).as_json() for row in InboundMail.objects.order_by("id")
+                      if row.status == InboundMail.Status.STORED]
+        before = state()
+        transaction.set_rollback(True)
+
+    outcomes = []
+    assert process_stored(on_outcome=outcomes.append, parallel=False) == len(batch)
+    assert [o.as_json() for o in outcomes] == one_by_one
+    assert state() == before
+    assert [o["action"] for o in one_by_one] == [
+        "created", "created", "appended", "created", "ignored", "created", "appended", "review",
+        "created", "duplicate",
+    ]
