@@ -199,6 +199,27 @@ def _claim_sql(vendor: str) -> str:
 def _claim(row: InboundMail, now: datetime, **fields: Any) -> bool:
     """Mark the row processed with its outcome, only if nobody did yet (inside the
     caller's transaction). One plain UPDATE: this runs once per mail on the hot path."""
+    return _claim_many([(row, fields)], now)
+
+
+def _claim_many(claims: list[tuple[InboundMail, dict[str, Any]]], now: datetime) -> bool:
+    """`_claim` for many rows with one `executemany`: True when every row was claimed
+    (else the caller rolls back)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    batch = [
+        [InboundMail.Status.PROCESSED, at, *_claim_params(fields), row.pk, InboundMail.Status.STORED]
+        for row, fields in claims
+    ]
+    with connection.cursor() as cursor:
+        if len(batch) == 1:
+            cursor.execute(_claim_sql(connection.vendor), batch[0])
+        else:
+            cursor.executemany(_claim_sql(connection.vendor), batch)
+        return cursor.rowcount == len(batch)
+
+
+def _claim_params(fields: dict[str, Any]) -> list[Any]:
+    fields = dict(fields)
     if "ticket" in fields:
         ticket = fields.pop("ticket")
         fields["ticket_id"] = ticket.pk if ticket is not None else None
@@ -206,21 +227,9 @@ def _claim(row: InboundMail, now: datetime, **fields: Any) -> bool:
         "action": "", "ticket_id": None, "reasons": [], "message_id": "", "sender": "",
         "subject": "", "error": "", **fields,
     }
-    params = [
+    return [
         json.dumps(values[name]) if name == "reasons" else values[name] for name in _CLAIM_FIELDS
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(connection.vendor),
-            [
-                InboundMail.Status.PROCESSED,
-                connection.ops.adapt_datetimefield_value(now),
-                *params,
-                row.pk,
-                InboundMail.Status.STORED,
-            ],
-        )
-        return cursor.rowcount == 1
 
 
 def _already_done(row: InboundMail) -> Outcome:
@@ -381,17 +390,7 @@ def _created_outcome(row: InboundMail, now: datetime, meta: dict[str, str], pars
     if not _claim(row, now, action=action, ticket=ticket, reasons=all_reasons, **meta):
         raise _AlreadyClaimed
     outcome = _outcome_of(row, parsed.message_id, action, result, None, all_reasons)
-    if ticket is not None and _may_acknowledge(parsed, result, authenticated):
-        from supportdesk.outbound.services import send_acknowledgement
-
-        sent = send_acknowledgement(
-            ticket,
-            to=parsed.sender.address or "",
-            in_reply_to=_canonical_id(parsed.message_id),
-            references=[f"<{m}>" for m in parsed.references],
-            now=now,
-        )
-        outcome.acknowledged = sent is not None
+    outcome.acknowledged = _acknowledge(parsed, result, authenticated, now)
     return outcome
 
 
@@ -465,12 +464,37 @@ def open_new_tickets(mails: list[NewTicketMail], now: datetime) -> list[Outcome]
 
     results = receive_many([m.request for m in mails], now=now)
     outcomes: list[Outcome] = []
+    claims: list[tuple[InboundMail, dict[str, Any]]] = []
     for mail, result in zip(mails, results, strict=True):
         if isinstance(result, Exception):
             raise result
-        outcomes.append(_created_outcome(mail.row, now, mail.meta, mail.parsed,
-                                         mail.authenticated, result, mail.reasons, None))
+        action = Action.REVIEW if result.queue == Queue.REVIEW else Action.CREATED
+        reasons = [*mail.reasons, *result.reasons]
+        claims.append((mail.row, dict(action=action, ticket=result.ticket, reasons=reasons,
+                                      **mail.meta)))
+        outcomes.append(_outcome_of(mail.row, mail.parsed.message_id, action, result, None, reasons))
+    if not _claim_many(claims, now):
+        raise _AlreadyClaimed
+    for mail, result, outcome in zip(mails, results, outcomes, strict=True):
+        assert not isinstance(result, Exception)
+        outcome.acknowledged = _acknowledge(mail.parsed, result, mail.authenticated, now)
     return outcomes
+
+
+def _acknowledge(parsed: ParsedMail, result: IntakeResult, authenticated: bool | None,
+                 now: datetime) -> bool:
+    if result.ticket is None or not _may_acknowledge(parsed, result, authenticated):
+        return False
+    from supportdesk.outbound.services import send_acknowledgement
+
+    sent = send_acknowledgement(
+        result.ticket,
+        to=parsed.sender.address or "",
+        in_reply_to=_canonical_id(parsed.message_id),
+        references=[f"<{m}>" for m in parsed.references],
+        now=now,
+    )
+    return sent is not None
 
 
 def _duplicate(row: InboundMail, now: datetime) -> Outcome:
