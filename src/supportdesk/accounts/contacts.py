@@ -152,12 +152,26 @@ def _designate(
     if contact.is_point_of_contact:
         return contact
     check_point_of_contact_cap(account, now=now)
+    return _set_point_of_contact(
+        actor=actor, role=role, account=account, contact=contact, designated=True, now=now
+    )
+
+
+def _set_point_of_contact(
+    *, actor: User, role: str, account: Account, contact: Contact, designated: bool, now: datetime
+) -> Contact:
+    """Write the role change, record it on the account and tell the account manager."""
     before = _state(contact)
-    contact.is_point_of_contact = True
+    contact.is_point_of_contact = designated
     contact.save(update_fields=["is_point_of_contact"])
+    kind = (
+        AccountEvent.Kind.POINT_OF_CONTACT_DESIGNATED
+        if designated
+        else AccountEvent.Kind.POINT_OF_CONTACT_REVOKED
+    )
     event = _record(
         account=account,
-        kind=AccountEvent.Kind.POINT_OF_CONTACT_DESIGNATED,
+        kind=kind,
         actor=actor,
         role=role,
         now=now,
@@ -190,21 +204,9 @@ def revoke_point_of_contact(*, actor: User, contact: Contact, now: datetime | No
     contact = _fresh(contact, account)
     if not contact.is_point_of_contact:
         return contact
-    before = _state(contact)
-    contact.is_point_of_contact = False
-    contact.save(update_fields=["is_point_of_contact"])
-    event = _record(
-        account=account,
-        kind=AccountEvent.Kind.POINT_OF_CONTACT_REVOKED,
-        actor=actor,
-        role=role,
-        now=now,
-        contact=contact,
-        before=before,
-        after=_state(contact),
+    return _set_point_of_contact(
+        actor=actor, role=role, account=account, contact=contact, designated=False, now=now
     )
-    _notify_account_manager(account, event, now=now)
-    return contact
 
 
 # --- owners (supervisors only) ---------------------------------------------------------------
