@@ -120,8 +120,12 @@ class Worker(DbWorker):
                     ",".join(self.queue_names), self.sweep_every)
         next_sweep = 0.0
         next_mail_flush = time.monotonic() + MAIL_FLUSH_EVERY.total_seconds()
+        next_mailbox_poll = 0.0
         while self.running and not self.stop.is_set():
             close_old_connections()
+            if settings.SUPPORTDESK_IMAP_HOST and time.monotonic() >= next_mailbox_poll:
+                self._poll_mailbox()
+                next_mailbox_poll = time.monotonic() + settings.SUPPORTDESK_IMAP_POLL_SECONDS
             if time.monotonic() >= next_sweep:
                 flush_mail = time.monotonic() >= next_mail_flush
                 if flush_mail:
@@ -137,6 +141,19 @@ class Worker(DbWorker):
                 return
             close_old_connections()
             self.stop.wait(max(0.0, min(self.interval, next_sweep - time.monotonic())))
+
+    def _poll_mailbox(self) -> None:
+        """Queue a fetch of the IMAP mailbox; any worker may run it.
+
+        With several workers two fetches can overlap: a message then fetched twice is
+        stored twice and recognised as a duplicate, so it still becomes one ticket.
+        """
+        from supportdesk.intake.email.tasks import fetch_mail_task
+
+        try:
+            fetch_mail_task.enqueue()
+        except Exception:  # polling must never take the worker down
+            logger.exception("could not queue the IMAP fetch; retrying at the next poll")
 
     def _sweep(self, *, flush_mail: bool) -> None:
         try:

@@ -72,3 +72,23 @@ def test_the_worker_command_sweeps_runs_the_mail_tasks_and_reports(capsys):
     assert f"#{ticket.number}" in mail.outbox[-1].subject
     beat = WorkerBeat.objects.get(worker_id="w1")
     assert beat.last_sweep_at == MONDAY_9_BRT + timedelta(hours=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_polls_the_mailbox_only_when_one_is_configured(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    def fetches() -> int:
+        return DBTaskResult.objects.filter(task_path__endswith="fetch_mail_task").count()
+
+    settings.SUPPORTDESK_IMAP_HOST = ""
+    call_command("worker", "--once", "--worker-id", "no-mailbox")
+    assert fetches() == 0
+
+    # Port 9 on loopback refuses at once: the fetch runs and fails, the worker carries on.
+    settings.SUPPORTDESK_IMAP_HOST = "127.0.0.1"
+    settings.SUPPORTDESK_IMAP_PORT = 9
+    settings.SUPPORTDESK_IMAP_USER = "support"
+    settings.SUPPORTDESK_IMAP_PASSWORD = "secret"
+    call_command("worker", "--once", "--worker-id", "with-mailbox")
+    assert fetches() == 1
