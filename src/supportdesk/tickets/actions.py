@@ -299,58 +299,16 @@ class Opening:
     now: datetime
 
 
-def open_ticket(
-    *,
-    channel: str,
-    queue: str,
-    subject: str,
-    body_text: str = "",
-    body_html: str = "",
-    account: Account | None = None,
-    requester: Contact | None = None,
-    requester_email: str = "",
-    requester_phone: str = "",
-    requester_name: str = "",
-    requested_severity: str | None = None,
-    attachments: Sequence[NewAttachment] = (),
-    opened_at: datetime | None = None,
-    actor: User | None = None,
-    actor_label: str = "",
-    message_id: str | None = None,
-    source_ref: str | None = None,
-    reasons: Sequence[str] = (),
-    sla_account: Account | None = None,
-    now: datetime | None = None,
-) -> Ticket:
+def open_ticket(**fields: Any) -> Ticket:
     """Open a ticket with its first customer message and its frozen SLA decision.
 
     The SLA is decided by the policy for `sla_account` (default: `account`) with its
     effective plan and status at `opened_at` (default: now); `reasons` (how the request
     was identified and routed) are recorded before the policy's own reasons.
+    Takes `prepare_opening`'s keyword arguments (one signature, kept there).
     Channels call this through `supportdesk.intake.service.receive`, not directly.
     """
-    opening = prepare_opening(
-        channel=channel,
-        queue=queue,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        account=account,
-        requester=requester,
-        requester_email=requester_email,
-        requester_phone=requester_phone,
-        requester_name=requester_name,
-        requested_severity=requested_severity,
-        attachments=attachments,
-        opened_at=opened_at,
-        actor=actor,
-        actor_label=actor_label,
-        message_id=message_id,
-        source_ref=source_ref,
-        reasons=reasons,
-        sla_account=sla_account,
-        now=now,
-    )
+    opening = prepare_opening(**fields)
     values, message_values, event_values = (
         opening.values, opening.message_values, opening.event_values
     )
