@@ -76,6 +76,10 @@ def page(chromium: Any, live_server: Any) -> Iterator[Any]:
         else None,
     )
     page.set_default_timeout(15_000)
+    # expect() retries its assertion until it holds; a loaded CI machine needs the same patience.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     yield page
     context.close()
     assert not problems, problems
@@ -85,8 +89,9 @@ def sign_in(page: Any, email: str, password: str) -> None:
     page.goto("/signin/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # Wait for the answer to the form, not the load state of the page it was sent from.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -43,21 +43,21 @@ def desk():
 
 def test_a_specialist_answers_within_the_sla(page, desk):
     sign_in(page, "sam@desk.example", PASSWORD)
-    assert page.get_by_role("heading", name="Queues").is_visible()
+    expect(page.get_by_role("heading", name="Queues")).to_be_visible()
     screenshot(page, "console-queue")
     page.get_by_label("Text").fill("warehouse")  # live search through htmx, no reload
     expect(page.locator("#queue-table tbody tr")).to_have_count(1)
-    assert page.get_by_role("link", name="How do I add a second warehouse?").is_visible()
+    expect(page.get_by_role("link", name="How do I add a second warehouse?")).to_be_visible()
     assert "text=warehouse" in page.url
     page.get_by_label("Text").fill("")
     expect(page.locator("#queue-table tbody tr")).to_have_count(4)
     page.get_by_role("link", name="Checkout returns error 502").click()
-    assert page.get_by_text("Gold, active, High via portal: 30 min on 24x7").is_visible()
+    expect(page.get_by_text("Gold, active, High via portal: 30 min on 24x7")).to_be_visible()
     page.get_by_label("Internal note").fill("Gateway team paged.")
     page.get_by_role("button", name="Add the note").click()
     page.get_by_label("Reply to the customer").fill("We see it too and are rolling back the gateway.")
     page.get_by_role("button", name="Send the reply").click()
-    assert page.get_by_text("First response recorded: within the SLA.").is_visible()
+    expect(page.get_by_text("First response recorded: within the SLA.")).to_be_visible()
     screenshot(page, "console-ticket")
     ticket = Ticket.objects.get(subject="Checkout returns error 502")
     assert ticket.first_response_met is True
@@ -71,8 +71,8 @@ def test_a_specialist_changes_a_severity_with_a_reason(page, desk):
     page.locator("#id_severity").select_option("high")
     page.locator("#id_reason").fill("All clinics are blocked")
     page.get_by_role("button", name="Change severity").click()
-    assert page.get_by_text(re.compile("First response now due by")).is_visible()
-    assert page.get_by_text("All clinics are blocked").is_visible()
+    expect(page.get_by_text(re.compile("First response now due by"))).to_be_visible()
+    expect(page.get_by_text("All clinics are blocked")).to_be_visible()
     ticket.refresh_from_db()
     assert ticket.severity == "high" and ticket.first_response_due < before
 
@@ -85,19 +85,19 @@ def test_a_specialist_logs_a_hotline_call(page, desk):
     page.get_by_label("Subject").fill("Payments down for all stores")
     page.get_by_label("Your notes of the call").fill("Ana reports a total outage since 10:05; no workaround.")
     page.get_by_role("button", name="Record the call").click()
-    assert page.get_by_text(re.compile(r"Call recorded as ticket #\d+: High, first response due by")).is_visible()
+    expect(page.get_by_text(re.compile(r"Call recorded as ticket #\d+: High, first response due by"))).to_be_visible()
     screenshot(page, "console-hotline")
     page.get_by_label("Caller's number").fill("+55 21 99999-0000")
     page.get_by_label("Your notes of the call").fill("Caller would not give a company name.")
     page.get_by_role("button", name="Record the call").click()
-    assert page.get_by_text("is not the phone number of any contact").is_visible()
+    expect(page.get_by_text("is not the phone number of any contact")).to_be_visible()
 
 
 def test_supervisor_pages_look_right(page, desk):
     make_agent("bia@desk.example", role=User.Role.SUPERVISOR, name="Bia Nunes")
     sign_in(page, "bia@desk.example", PASSWORD)
     page.get_by_role("link", name="Policy").click()
-    assert page.get_by_role("cell", name="Mission Critical").is_visible()
+    expect(page.get_by_role("cell", name="Mission Critical")).to_be_visible()
     high = page.get_by_role("columnheader", name="High", exact=True).bounding_box()
     assert high["x"] + high["width"] <= 1280  # the matrix fits a laptop screen, not scrolled off
     screenshot(page, "console-policy")

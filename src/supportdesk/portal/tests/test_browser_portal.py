@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from supportdesk.accounts import actions as account_actions
 from supportdesk.accounts.testing import PASSWORD, contact, login_for, make_agent, make_customer
@@ -38,9 +39,9 @@ def test_a_point_of_contact_opens_a_ticket_follows_it_and_replies(page, acme, tm
                                      requested_severity="low")).ticket
     actions.add_public_reply(ticket=earlier, author=sam, body_text="Fixed in 4.2.1; please update.", status="solved")
     sign_in(page, "ana@acme.example", PASSWORD)
-    assert page.get_by_role("heading", name="Tickets of Acme Payments").is_visible()
+    expect(page.get_by_role("heading", name="Tickets of Acme Payments")).to_be_visible()
     page.get_by_role("link", name="Open a ticket").first.click()
-    assert page.get_by_text("business operations stopped").is_visible()  # SPEC §3 guide
+    expect(page.get_by_text("business operations stopped")).to_be_visible()  # SPEC §3 guide
     page.get_by_label("Subject").fill("Checkout returns error 502")
     page.locator("#id_severity_high").check()
     page.get_by_label("What happened?").fill("Since 09:12 every payment fails with 502. No workaround.")
@@ -50,14 +51,14 @@ def test_a_point_of_contact_opens_a_ticket_follows_it_and_replies(page, acme, tm
     screenshot(page, "portal-new-ticket")
     page.get_by_role("button", name="Open the ticket").click()
     promise = page.get_by_role("status").first
-    assert re.search(r"Ticket #\d+ is open\. First response by .+ America/Sao_Paulo\.", promise.inner_text())
-    assert page.get_by_role("link", name=re.compile("gateway.log")).is_visible()
+    expect(promise).to_contain_text(re.compile(r"Ticket #\d+ is open\. First response by .+ America/Sao_Paulo\."))
+    expect(page.get_by_role("link", name=re.compile("gateway.log"))).to_be_visible()
     screenshot(page, "portal-ticket")
     page.get_by_label("Your reply").fill("It also happens on the mobile app.")
     page.get_by_role("button", name="Send the reply").click()
-    assert page.get_by_text("It also happens on the mobile app.").is_visible()
+    expect(page.get_by_text("It also happens on the mobile app.")).to_be_visible()
     page.get_by_role("link", name="Tickets").first.click()
-    assert page.get_by_role("link", name="Checkout returns error 502").is_visible()
+    expect(page.get_by_role("link", name="Checkout returns error 502")).to_be_visible()
     screenshot(page, "portal-tickets")
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
@@ -68,9 +69,9 @@ def test_a_contact_who_is_not_a_point_of_contact_is_told_whom_to_ask(page, acme)
     sign_in(page, "bruno@acme.example", PASSWORD)
     page.get_by_role("link", name="Open a ticket").first.click()
     alert = page.get_by_role("alert")
-    assert "Only Acme Payments's points of contact can open tickets." in alert.inner_text()
-    assert "ana@acme.example" in alert.inner_text()
-    assert page.get_by_label("Subject").count() == 0
+    expect(alert).to_contain_text("Only Acme Payments's points of contact can open tickets.")
+    expect(alert).to_contain_text("ana@acme.example")
+    expect(page.get_by_label("Subject")).to_have_count(0)
     screenshot(page, "portal-not-point-of-contact")
 
 
@@ -91,4 +92,4 @@ def test_an_expired_account_sees_why_there_is_no_sla(page):
                   contacts=(("otto@oldco.example", "Otto", True),))
     login_for("otto@oldco.example")
     sign_in(page, "otto@oldco.example", PASSWORD)
-    assert page.get_by_text("subscription has expired").is_visible()
+    expect(page.get_by_text("subscription has expired")).to_be_visible()

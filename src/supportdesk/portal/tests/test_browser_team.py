@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from supportdesk.accounts import actions as account_actions
 from supportdesk.accounts import contacts
@@ -45,11 +46,11 @@ def test_an_owner_invites_designates_and_revokes_a_point_of_contact(page, chromi
     # Olga, the owner, invites Carla from her team page.
     sign_in(page, "olga@acme.example", PASSWORD)
     page.get_by_role("link", name="Your team").click()
-    assert page.get_by_role("heading", name="Your team at Acme Payments").is_visible()
+    expect(page.get_by_role("heading", name="Your team at Acme Payments")).to_be_visible()
     page.get_by_label("Email").fill("carla@acme.example")
     page.get_by_label("Name").fill("Carla Nunes")
     page.get_by_role("button", name="Send the invitation").click()
-    assert "carla@acme.example was invited." in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("carla@acme.example was invited.")
 
     # Carla, in her own browser, follows the link, chooses a password and signs in.
     carla_context = chromium.new_context(
@@ -61,22 +62,22 @@ def test_an_owner_invites_designates_and_revokes_a_point_of_contact(page, chromi
     errors: list[str] = []
     carla.on("pageerror", lambda error: errors.append(str(error)))
     carla.goto(invitation_path("carla@acme.example"))
-    assert carla.get_by_role("heading", name="Welcome: choose your password").is_visible()
+    expect(carla.get_by_role("heading", name="Welcome: choose your password")).to_be_visible()
     carla.get_by_label("New password").fill(NEW_PASSWORD)
     carla.get_by_label("The same password again").fill(NEW_PASSWORD)
     carla.get_by_role("button", name="Save the password").click()
     carla.wait_for_load_state()
     sign_in(carla, "carla@acme.example", NEW_PASSWORD)
-    assert carla.get_by_role("heading", name="Tickets of Acme Payments").is_visible()
+    expect(carla.get_by_role("heading", name="Tickets of Acme Payments")).to_be_visible()
     carla.get_by_role("link", name="Open a ticket").first.click()
-    assert "Only Acme Payments's points of contact can open tickets." in carla.get_by_role("alert").inner_text()
+    expect(carla.get_by_role("alert")).to_contain_text("Only Acme Payments's points of contact can open tickets.")
 
     # Olga makes her a point of contact.
     page.reload()
-    assert page.get_by_role("cell", name="signed up").count() >= 1
+    expect(page.get_by_role("cell", name="signed up").first).to_be_visible()
     page.get_by_role("button", name="Make Carla Nunes a point of contact").click()
-    assert "Carla Nunes is now a point of contact." in page.get_by_role("status").first.inner_text()
-    assert page.get_by_text("Olga Dias <olga@acme.example> made Carla Nunes <carla@acme.example> a point of contact.").is_visible()
+    expect(page.get_by_role("status").first).to_contain_text("Carla Nunes is now a point of contact.")
+    expect(page.get_by_text("Olga Dias <olga@acme.example> made Carla Nunes <carla@acme.example> a point of contact.")).to_be_visible()
     screenshot(page, "portal-team")
 
     # Carla opens a ticket.
@@ -85,24 +86,25 @@ def test_an_owner_invites_designates_and_revokes_a_point_of_contact(page, chromi
     carla.locator("#id_severity_medium").check()
     carla.get_by_label("What happened?").fill("Since Monday refunds stay pending.")
     carla.get_by_role("button", name="Open the ticket").click()
-    assert re.search(r"Ticket #\d+ is open\.", carla.get_by_role("status").first.inner_text())
+    expect(carla.get_by_role("status").first).to_contain_text(re.compile(r"Ticket #\d+ is open\."))
 
     # Olga revokes her; Carla's next click is refused, and she is told whom to ask.
     page.get_by_role("button", name="Revoke Carla Nunes as a point of contact").click()
-    assert "Carla Nunes is no longer a point of contact." in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Carla Nunes is no longer a point of contact.")
     carla.get_by_role("link", name="Open a ticket").first.click()
-    alert = carla.get_by_role("alert").inner_text()
-    assert "Only Acme Payments's points of contact can open tickets." in alert
-    assert "Ana Lima" in alert and "Olga Dias" in alert
-    assert carla.get_by_label("Subject").count() == 0
+    alert = carla.get_by_role("alert")
+    expect(alert).to_contain_text("Only Acme Payments's points of contact can open tickets.")
+    expect(alert).to_contain_text("Ana Lima")
+    expect(alert).to_contain_text("Olga Dias")
+    expect(carla.get_by_label("Subject")).to_have_count(0)
     carla.get_by_role("link", name="Tickets").first.click()
-    assert carla.get_by_role("link", name="Refunds stuck in pending").is_visible()  # still reads
+    expect(carla.get_by_role("link", name="Refunds stuck in pending")).to_be_visible()  # still reads
 
     # Removed: her session ends at her next click.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Remove Carla Nunes").click()
-    assert "Carla Nunes was removed." in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Carla Nunes was removed.")
     carla.get_by_role("link", name="Tickets").first.click()
-    assert carla.get_by_role("button", name="Sign in").is_visible()
+    expect(carla.get_by_role("button", name="Sign in")).to_be_visible()
     carla_context.close()
     assert not errors, errors

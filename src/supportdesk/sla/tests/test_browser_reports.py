@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from supportdesk.accounts.testing import PASSWORD, contact, login_for, make_agent, make_customer
 from supportdesk.intake.service import InboundRequest, receive
@@ -66,22 +67,22 @@ def test_a_specialist_reads_the_months_compliance_report(page, october):
     page.get_by_role("link", name="Reports").first.click()  # the navigation leads there
     page.wait_for_url("**/console/reports/**")
     page.goto(f"/console/reports/?period={MONTH}")
-    assert page.get_by_role("heading", name=f"SLA compliance, {MONTH}").is_visible()
-    text = page.locator("main").inner_text()
+    expect(page.get_by_role("heading", name=f"SLA compliance, {MONTH}")).to_be_visible()
+    main = page.locator("main")
     for words in ("9 tickets", "By plan", "Gold", "Support Standard", "Acme Payments", "Orbit Logistics", "Nimbus Health",
                   "Breaches"):
-        assert words in text, words
-    assert page.locator("main svg").first.is_visible()  # the server-rendered charts
+        expect(main).to_contain_text(words)
+    expect(page.locator("main svg").first).to_be_visible()  # the server-rendered charts
     screenshot(page, "console-reports")
 
 
 def test_a_contact_reads_the_accounts_monthly_sla_statement(page, october):
     sign_in(page, "ana@acme.example", PASSWORD)
     page.goto(f"/portal/sla/{MONTH}/")
-    assert page.get_by_role("heading", name=f"SLA statement: Acme Payments, {MONTH}").is_visible()
-    text = page.locator("main").inner_text()
+    expect(page.get_by_role("heading", name=f"SLA statement: Acme Payments, {MONTH}")).to_be_visible()
+    main = page.locator("main")
     for words in ("Checkout returns error 502", "Card payments declined in Chile",
                   "Settlement report is missing a day", "met", "missed"):
-        assert words in text, words
-    assert "Label printer" not in text  # another account's ticket
+        expect(main).to_contain_text(words)
+    expect(main).not_to_contain_text("Label printer")  # another account's ticket
     screenshot(page, "portal-sla-statement")
