@@ -7,6 +7,8 @@ import socket
 
 import pytest
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from supportdesk.accounts.testing import make_customer
 from supportdesk.intake.email.models import InboundMail
@@ -174,3 +176,37 @@ def test_a_waiting_store_goes_before_the_next_processing_batch():
     storer.join()
     processor.join()
     assert order == ["store", "process"]
+
+
+PATHS = [
+    "<a@b.com>", " <a.b@c.d> SIZE=100 BODY=8BITMIME", "<a..b@c.d>", "<.a@c.d>", "<a@[1.2.3.4]>",
+    '<"a b"@c.d>', "a@b.c", "<>", "<a@b>x", "<a@b.c>  SMTPUTF8", "<ana+x@empresa.com.br>",
+    "<a@b..c>", "<a@b.c", "<a@b.c>\r\n", "<a@b.c> \t SIZE=1", "<a@b.c> (hi) SIZE=1",
+    "<a@b.c>(hi)", "<ação@b.c>", "<a@b.c> SIZE=1 (x)", "<@relay.example:a@b.c>",
+]
+
+
+def read_path(server_class, path):
+    try:
+        return server_class(object())._getaddr(path)
+    except Exception as exc:  # the email package's parser fails on some junk; so must we
+        return type(exc)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_mail_from_and_rcpt_to_paths_read_as_aiosmtpd_reads_them(path):
+    # The listener reads plain paths itself (cheaper); it must never read one differently.
+    from aiosmtpd.smtp import SMTP
+
+    from supportdesk.intake.email.smtp import _SMTP
+
+    assert read_path(_SMTP, path) == read_path(SMTP, path)
+
+
+@given(st.text(alphabet="<>@.ab\"( )\t-+é[]:,;\\", max_size=24))
+def test_any_path_reads_as_aiosmtpd_reads_it(path):
+    from aiosmtpd.smtp import SMTP
+
+    from supportdesk.intake.email.smtp import _SMTP
+
+    assert read_path(_SMTP, path) == read_path(SMTP, path)
