@@ -12,6 +12,7 @@ stored and are processed again one by one.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,21 +23,22 @@ from pathlib import Path
 from django.db import transaction
 
 from supportdesk import clock
+from supportdesk.intake.email import helper_process
 from supportdesk.intake.email.mime import ParsedMail
 from supportdesk.intake.email.models import InboundMail
 from supportdesk.intake.email.process import (
     NewTicketMail,
     Outcome,
-    ParseArgs,
     open_new_tickets,
     parse_args,
-    parse_from_args,
     plan_new_ticket,
     process_mail,
 )
 from supportdesk.intake.email.store import RawMail, store_mails
 from supportdesk.outbound.queue import batched_delivery
 from supportdesk.tickets import decisions, notify
+
+logger = logging.getLogger(__name__)
 
 BATCH = 200
 # The first batch is small: nothing can be processed before it is parsed (in the helper
@@ -70,13 +72,11 @@ def _batches(mails: Iterable[RawMail], size: int) -> Iterator[list[RawMail]]:
         yield batch
 
 
-def _parse_all(args: list[ParseArgs]) -> list[ParsedMail]:
-    return [parse_from_args(a) for a in args]
-
-
-def _process_batch(
+def process_batch(
     rows: list[InboundMail], parsed: list[ParsedMail] | None, on_outcome: Callable[[Outcome], None]
 ) -> None:
+    """Process stored rows (parsed, when `parsed` is given) in one transaction; should it
+    fail as a whole, one by one."""
     try:
         # One delivery task for the batch's acknowledgements, written in this transaction;
         # the tickets' after-commit hooks run together, subscriptions looked up once (as
@@ -175,6 +175,55 @@ def process_stored(
     return done
 
 
+class ParseHelper:
+    """A helper process that parses batches of stored mail beside the database work.
+
+    Parsing is pure Python and needs no database, so on a machine with more than one
+    CPU it runs in another process while this one writes the previous batch. `fork`
+    starts at once but is only safe in a single-threaded process; a process running
+    other threads (the SMTP listener, the web server) uses `spawn`, which imports
+    Django in the helper once. Whatever goes wrong in the helper, the batch is parsed
+    here instead (`parsed` returns None).
+    """
+
+    def __init__(self, *, start_method: str = "fork") -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        try:
+            context = multiprocessing.get_context(start_method)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context,
+                initializer=helper_process.start if start_method != "fork" else None,
+            )
+        except (OSError, ValueError):
+            self._pool = None
+
+    def submit(self, rows: list[InboundMail]) -> Future[list[ParsedMail]] | None:
+        if self._pool is None:
+            return None
+        try:
+            return self._pool.submit(helper_process.parse_all, [parse_args(r) for r in rows])
+        except Exception:  # a broken pool: parse here from now on
+            self._pool = None
+            return None
+
+    @staticmethod
+    def parsed(future: Future[list[ParsedMail]] | None) -> list[ParsedMail] | None:
+        """The parsed batch, or None (then each mail is parsed here) if the helper failed."""
+        if future is None:
+            return None
+        try:
+            return future.result(timeout=PARSE_TIMEOUT_SECONDS)
+        except Exception:  # includes a timeout: parse here rather than wait on a stuck helper
+            logger.warning("the parse helper failed; parsing here instead", exc_info=True)
+            future.cancel()
+            return None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def _pipeline(
     batches: Iterator[list[InboundMail]],
     *,
@@ -184,39 +233,22 @@ def _pipeline(
     """Process batches of stored rows, each in one transaction.
 
     With `parallel` (default: when the machine has more than one CPU), the next batch
-    is parsed in a helper process while this one is processed: parsing is pure Python
-    and needs no database, so it runs beside the database work.
+    is parsed in a helper process while this one is processed.
     """
     if parallel is None:
         # Forking a process that runs other threads (the web server, the SMTP listener)
         # could copy a lock some thread holds; only a single-threaded process forks.
         parallel = (os.cpu_count() or 1) > 1 and threading.active_count() == 1
-    pool = None
-    if parallel:
-        try:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        except (OSError, ValueError):
-            pool = None
+    helper = ParseHelper() if parallel else None
     previous: tuple[list[InboundMail], Future[list[ParsedMail]] | None] | None = None
     try:
         for rows in batches:
-            future = pool.submit(_parse_all, [parse_args(r) for r in rows]) if pool else None
+            future = helper.submit(rows) if helper else None
             if previous is not None:
-                _process_batch(previous[0], _result(previous[1]), on_outcome)
+                process_batch(previous[0], ParseHelper.parsed(previous[1]), on_outcome)
             previous = (rows, future)
         if previous is not None:
-            _process_batch(previous[0], _result(previous[1]), on_outcome)
+            process_batch(previous[0], ParseHelper.parsed(previous[1]), on_outcome)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _result(future: Future[list[ParsedMail]] | None) -> list[ParsedMail] | None:
-    """The parsed batch, or None (then each mail is parsed here) if the helper failed."""
-    if future is None:
-        return None
-    try:
-        return future.result(timeout=PARSE_TIMEOUT_SECONDS)
-    except Exception:  # includes a timeout: parse here rather than wait on a stuck helper
-        future.cancel()
-        return None
+        if helper is not None:
+            helper.close()

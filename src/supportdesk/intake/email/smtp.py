@@ -24,13 +24,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import MISSING, SMTP
 from django.conf import settings
-from django.db import close_old_connections, connections, router, transaction
+from django.db import close_old_connections, connections, router
 
+from supportdesk.intake.email.bulk import ParseHelper, process_batch
+from supportdesk.intake.email.mime import ParsedMail
 from supportdesk.intake.email.models import InboundMail
-from supportdesk.intake.email.process import process_mail
 from supportdesk.intake.email.store import RawMail, pending, store_mail, store_mails
-from supportdesk.outbound.queue import batched_delivery
-from supportdesk.tickets import decisions, notify
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +41,8 @@ TEMPORARY = "451 4.3.0 Temporary failure storing the message, please retry"
 # processing transaction holds the write lock, and stores (250s) wait behind it.
 BATCH = 100
 PROCESS_BATCH = 16
+# A batch this big is parsed in the helper process; a smaller one here (lower latency).
+PARSE_ELSEWHERE_FROM = 4
 
 
 def refusal_for(raw: bytes, *, max_bytes: int | None = None) -> str | None:
@@ -161,7 +162,14 @@ def _no_turns() -> Iterator[None]:
 
 
 class IntakeWorker:
-    """Processes stored mail in one background thread, in the order it was stored."""
+    """Processes stored mail in one background thread, in the order it was stored.
+
+    Mail that arrived together is processed as the bulk path does (`bulk.process_batch`:
+    one transaction, new tickets written set-wise). Once a backlog builds up, batches
+    are parsed in a helper process (`bulk.ParseHelper`, spawned: this process runs
+    threads) while the previous one is written, so parsing does not take this
+    process's CPU from the sessions being accepted; a lone mail is parsed here, at once.
+    """
 
     def __init__(self) -> None:
         self.turns = WriteTurns()
@@ -170,6 +178,7 @@ class IntakeWorker:
         self.processed = 0
         self._outstanding = 0
         self._changed = threading.Condition()
+        self._helper: ParseHelper | None = None
 
     def start(self) -> IntakeWorker:
         self._thread.start()
@@ -195,65 +204,82 @@ class IntakeWorker:
         with self._changed:
             return self._changed.wait_for(lambda: self._outstanding <= 0, timeout)
 
+    def _take(self, *, wait: bool) -> tuple[list[int], bool]:
+        """The ids queued now, at most PROCESS_BATCH (waiting for one when `wait`), and
+        whether the listener is stopping."""
+        ids: list[int] = []
+        while len(ids) < PROCESS_BATCH:
+            try:
+                inbound_id = self._queue.get() if wait and not ids else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if inbound_id is None:
+                return ids, True
+            ids.append(inbound_id)
+        return ids, False
+
     def _run(self) -> None:
         close_old_connections()
-        for row in list(pending()):  # left over from before a crash or restart
-            self._process(row.pk)
-        while True:
-            inbound_id = self._queue.get()
-            if inbound_id is None:
-                break
-            batch = [inbound_id]
+        try:
+            leftovers = [row.pk for row in pending()]  # from before a crash or restart
+            for start in range(0, len(leftovers), PROCESS_BATCH):
+                self._process_batch(self._rows(leftovers[start:start + PROCESS_BATCH]), None)
+            previous: tuple[list[InboundMail], Future[list[ParsedMail]] | None] | None = None
             stop = False
-            while len(batch) < PROCESS_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                batch.append(more)
-            self._process_batch(batch)
-            self._done(len(batch))
-            if stop:
-                break
-        connections.close_all()
+            while not stop or previous is not None:
+                # While a batch is being parsed, take what has arrived meanwhile (without
+                # waiting) and hand it to the helper before writing the parsed one.
+                ids, stopping = self._take(wait=previous is None) if not stop else ([], True)
+                stop = stop or stopping
+                current = None
+                if ids:
+                    rows = self._rows(ids)
+                    future = self._parser().submit(rows) if len(rows) >= PARSE_ELSEWHERE_FROM else None
+                    current = (rows, future)
+                    missing = len(ids) - len(rows)
+                    if missing:
+                        self._done(missing)
+                if previous is not None:
+                    self._process_batch(previous[0], ParseHelper.parsed(previous[1]))
+                    self._done(len(previous[0]))
+                previous = current
+                if current is not None and current[1] is None:  # parsed here, now
+                    self._process_batch(current[0], None)
+                    self._done(len(current[0]))
+                    previous = None
+        finally:
+            if self._helper is not None:
+                self._helper.close()
+            connections.close_all()
 
-    def _process_batch(self, ids: list[int]) -> None:
-        """Mail that arrived together is processed in one transaction (one disk flush),
-        each in its own savepoint; if the batch fails as a whole, one by one."""
-        if len(ids) == 1:
-            self._process(ids[0])
+    def _parser(self) -> ParseHelper:
+        if self._helper is None:
+            self._helper = ParseHelper(start_method="spawn")
+        return self._helper
+
+    @staticmethod
+    def _rows(ids: list[int]) -> list[InboundMail]:
+        try:
+            return list(InboundMail.objects.filter(pk__in=ids).order_by("id"))
+        except Exception:  # the rows stay stored; the next start processes them
+            logger.exception("loading inbound mail %s failed", ids)
+            close_old_connections()
+            return []
+
+    def _process_batch(self, rows: list[InboundMail], parsed: list[ParsedMail] | None) -> None:
+        if not rows:
             return
         try:
-            # One delivery task for the batch's acknowledgements, in this transaction.
-            with self._turn(), transaction.atomic(), batched_delivery(), notify.grouped(), \
-                    decisions.subscriptions_remembered():
-                rows = list(InboundMail.objects.filter(pk__in=ids).order_by("id"))
-                for row in rows:
-                    process_mail(row)
+            with self._turn():
+                process_batch(rows, parsed, on_outcome=lambda outcome: None)
             self.processed += len(rows)
-        except Exception:
-            logger.exception("processing a batch of inbound mail failed; retrying one by one")
+        except Exception:  # the rows stay stored; the next start retries them
+            logger.exception("processing inbound mail %s failed", [r.pk for r in rows])
             close_old_connections()
-            for inbound_id in ids:
-                self._process(inbound_id)
 
     def _turn(self) -> AbstractContextManager[None]:
         sqlite = connections[router.db_for_write(InboundMail)].vendor == "sqlite"
         return self.turns.process() if sqlite else _no_turns()
-
-    def _process(self, inbound_id: int) -> None:
-        try:
-            row = InboundMail.objects.filter(pk=inbound_id).first()
-            if row is not None:
-                with self._turn():
-                    process_mail(row)
-                self.processed += 1
-        except Exception:  # the row stays stored; the next start retries it
-            logger.exception("processing inbound mail %s failed", inbound_id)
-            close_old_connections()
 
 
 class StoreBatcher:

@@ -210,3 +210,33 @@ def test_any_path_reads_as_aiosmtpd_reads_it(path):
     from supportdesk.intake.email.smtp import _SMTP
 
     assert read_path(_SMTP, path) == read_path(SMTP, path)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_in_the_listener_becomes_one_ticket_per_mail():
+    # Mail that piles up while the listener is busy is processed in batches (parsed in
+    # a helper process once there are several): still one ticket per mail, each
+    # acknowledged, replies threaded onto the ticket opened in the same batch.
+    from supportdesk.intake.email.smtp import IntakeWorker
+    from supportdesk.outbound.models import OutboundMail
+
+    make_customer(slug="acme", domains=["acme.example"], plan="gold")
+    first = make_mail(sender="Ana <ana@acme.example>", subject="Export broken", message_id="<root@acme.example>")
+    mails = [first] + [make_mail(sender=f"C{i} <c{i}@acme.example>", subject=f"Problem {i}") for i in range(8)]
+    mails.append(make_mail(sender="Ana <ana@acme.example>", subject="Re: Export broken",
+                           in_reply_to="<root@acme.example>"))
+    worker = IntakeWorker()
+    for raw in mails:
+        assert accept_message(raw, mail_from="a@acme.example", rcpt_tos=["s@x"],
+                              on_stored=worker.submit).startswith("250 ")
+    worker.start()
+    try:
+        assert worker.wait_idle(timeout=120)
+    finally:
+        worker.stop()
+    rows = list(InboundMail.objects.order_by("id"))
+    assert [r.status for r in rows] == ["processed"] * 10
+    assert [r.action for r in rows] == ["created"] * 9 + ["appended"]
+    assert rows[-1].ticket_id == rows[0].ticket_id
+    assert Ticket.objects.count() == 9
+    assert OutboundMail.objects.filter(kind="acknowledgement").count() == 9
