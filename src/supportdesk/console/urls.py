@@ -1,6 +1,6 @@
 from django.urls import path
 
-from supportdesk.console import admin_views, team_views, views
+from supportdesk.console import admin_views, mail_views, team_views, views
 
 app_name = "console"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("tickets/<int:number>/move/", views.move, name="move"),
     path("hotline/", views.log_call, name="log_call"),
     path("policy/", views.policy, name="policy"),
+    path("mail/", mail_views.mail_list, name="mail_list"),
+    path("mail/<int:mail_id>/", mail_views.mail_detail, name="mail"),
+    path("mail/<int:mail_id>/original.eml", mail_views.mail_original, name="mail_original"),
+    path("mail/<int:mail_id>/process-again/", mail_views.mail_process_again, name="mail_process_again"),
     path("accounts/", admin_views.accounts, name="accounts"),
     path("accounts/new/", admin_views.account_new, name="account_new"),
     path("accounts/<slug:slug>/", admin_views.account_detail, name="account"),
