@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from email.utils import parseaddr
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -129,7 +130,9 @@ def _row(mail: InboundMail, *, now: datetime) -> MailRow:
     head = _head(getattr(mail, "head", None))
     if head:  # not processed (or not parsed) yet: what the mail's own headers say
         headers = _headers_of(head)
-        sender = sender or header_text(headers.get("From", ""))[:300]
+        if not sender:
+            written = header_text(headers.get("From", ""))
+            sender = (parseaddr(written)[1] or written)[:300]
         subject = subject or header_text(headers.get("Subject", ""))[:300]
     return MailRow(mail=mail, sender=sender or (mail.envelope_sender or ""), subject=subject,
                    state=_state(mail), stale=is_stale(mail, now=now))
