@@ -1,0 +1,1 @@
+"""Peers the benchmarks measure in the same run (see docs/benchmarks.md)."""
