@@ -64,29 +64,37 @@ def acknowledgements_sent(address: str, *, since: datetime) -> int:
     return _acknowledgements(address, since=since).count()
 
 
-def reached_acknowledgement_limit(address: str, *, since: datetime, limit: int) -> bool:
-    """Whether `limit` acknowledgements went to this address since `since`.
-
-    Asks for the limit-th row only (one probe of the `outbound_per_recipient` index on
-    kind, recipient, created_at), not a count of them all. Runs once per new ticket from
-    email, so the SQL is written once here rather than built by the ORM every time.
-    """
-    if limit <= 0:
-        return True
+def acknowledgements_sent_to(addresses: Iterable[str], *, since: datetime) -> dict[str, int]:
+    """How many acknowledgements were queued to each of these bare addresses since
+    `since` (an address with none is left out). One query on the
+    `outbound_per_recipient` index (kind, recipient, created_at) for all of them: a bulk
+    batch asks for all its senders at once. The SQL is written here rather than built
+    by the ORM: it runs for every batch of new tickets from email."""
+    wanted = sorted(set(addresses))
+    if not wanted:
+        return {}
     connection = connections[router.db_for_read(OutboundMail)]
-    sql = (
-        f"SELECT 1 FROM {connection.ops.quote_name(OutboundMail._meta.db_table)} "
-        "WHERE kind = %s AND recipient = %s AND created_at >= %s LIMIT 1 OFFSET %s"
-    )
-    params = [
-        OutboundMail.Kind.ACKNOWLEDGEMENT.value,
-        bare_address(address),
-        connection.ops.adapt_datetimefield_value(since),
-        limit - 1,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone() is not None
+    counts: dict[str, int] = {}
+    # Within any database's limit on parameters per statement.
+    for start in range(0, len(wanted), _ADDRESSES_PER_QUERY):
+        chunk = wanted[start : start + _ADDRESSES_PER_QUERY]
+        sql = (
+            f"SELECT recipient, COUNT(*) FROM {connection.ops.quote_name(OutboundMail._meta.db_table)} "
+            f"WHERE kind = %s AND recipient IN ({', '.join(['%s'] * len(chunk))}) "
+            "AND created_at >= %s GROUP BY recipient"
+        )
+        params = [
+            OutboundMail.Kind.ACKNOWLEDGEMENT.value,
+            *chunk,
+            connection.ops.adapt_datetimefield_value(since),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counts.update((recipient, int(count)) for recipient, count in cursor.fetchall())
+    return counts
+
+
+_ADDRESSES_PER_QUERY = 500
 
 
 def _acknowledgements(address: str, *, since: datetime) -> QuerySet[OutboundMail]:
@@ -143,7 +151,7 @@ def latest_customer_message_id(ticket_id: int) -> str | None:
 
 __all__ = [
     "acknowledgements_sent",
-    "reached_acknowledgement_limit",
+    "acknowledgements_sent_to",
     "is_message_id_ours",
     "latest_customer_message_id",
     "thread_message_ids",

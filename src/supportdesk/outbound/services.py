@@ -1,14 +1,15 @@
 """What supportdesk sends: acknowledgements, specialists' replies, notifications.
 
 Each function renders its mail in the recipient's language and hands it to
-`queue.enqueue_mail`, inside the caller's transaction. Nothing here talks to a mail
-server.
+`queue.enqueue_mail` (many at once: `enqueue_mails`), inside the caller's transaction.
+Nothing here talks to a mail server.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -31,7 +32,7 @@ from supportdesk.outbound.headers import (
     parse_message_ids,
 )
 from supportdesk.outbound.models import OutboundMail
-from supportdesk.outbound.queue import enqueue_mail
+from supportdesk.outbound.queue import NewMail, enqueue_mail, enqueue_mails
 from supportdesk.outbound.tags import tagged_subject
 
 logger = logging.getLogger(__name__)
@@ -72,14 +73,28 @@ def acknowledgement_refusal(to: str, *, now: datetime | None = None) -> str | No
     No-reply and mail-system addresses and our own address never get one; an address
     gets at most SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY in any 24 hours.
     """
-    refusal = automatic_mail_refusal(to)
-    if refusal:
-        return refusal
+    return acknowledgement_refusals([to], now=now)[0]
+
+
+def acknowledgement_refusals(addresses: Sequence[str], *, now: datetime | None = None) -> list[str | None]:
+    """`acknowledgement_refusal` of each address, as if each were acknowledged in turn
+    (an address that appears more often than its daily allowance left is refused from
+    there on). One query for all of them, whatever their number."""
     now = now or clock.now()
+    refusals = [automatic_mail_refusal(to) for to in addresses]
     limit: int = settings.SUPPORTDESK_ACK_LIMIT_PER_SENDER_PER_DAY
-    if selectors.reached_acknowledgement_limit(to, since=now - ACK_WINDOW, limit=limit):
-        return Refusal.DAILY_LIMIT
-    return None
+    wanted = {bare_address(to) for to, refusal in zip(addresses, refusals, strict=True) if refusal is None}
+    sent = selectors.acknowledgements_sent_to(wanted, since=now - ACK_WINDOW) if limit > 0 else {}
+    for index, (to, refusal) in enumerate(zip(addresses, refusals, strict=True)):
+        if refusal is not None:
+            continue
+        recipient = bare_address(to)
+        count = sent.get(recipient, 0)
+        if count >= limit:
+            refusals[index] = Refusal.DAILY_LIMIT
+        else:
+            sent[recipient] = count + 1
+    return refusals
 
 
 def _threading(in_reply_to: str | None, references: Iterable[str]) -> dict[str, str]:
@@ -131,29 +146,72 @@ def send_acknowledgement(
     sender over the daily limit (see `acknowledgement_refusal`) and logs why.
     Call it inside the transaction that opened the ticket.
     """
-    now = now or clock.now()
-    refusal = acknowledgement_refusal(to, now=now)
-    if refusal:
-        logger.info("no acknowledgement of #%s to %s: %s", ticket.number, to, refusal)
-        return None
-    lang = language_or_default(language)
-    with translation.override(lang):
-        text = acknowledgement_text(acknowledgement_context(ticket, now=now))
-    headers = {
-        **_threading(in_reply_to, references),
-        "Auto-Submitted": AUTO_REPLIED,
-        "X-Auto-Response-Suppress": SUPPRESS_AUTO_RESPONSES,
-    }
-    return enqueue_mail(
-        kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
-        to=[to],
-        subject=tagged_subject(ticket.number, ticket.subject),
-        text=text,
-        headers=headers,
-        ticket=ticket,
-        language=lang,
-        now=now,
+    acknowledgement = Acknowledgement(
+        ticket, to=to, in_reply_to=in_reply_to, references=references, language=language
     )
+    return send_acknowledgements([acknowledgement], now=now)[0]
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """One acknowledgement to queue: `send_acknowledgement`'s arguments."""
+
+    ticket: Any
+    to: str
+    in_reply_to: str | None = None
+    references: Sequence[str] = ()
+    language: str | None = None
+
+
+def send_acknowledgements(
+    acknowledgements: Sequence[Acknowledgement], *, now: datetime | None = None
+) -> list[OutboundMail | None]:
+    """`send_acknowledgement` for many new tickets at once (a bulk batch of mail): the
+    same mails, refusals and log lines as one at a time in this order, the daily limit
+    counted over earlier acknowledgements and those of this call alike, with one query
+    for the limits of all recipients and one multi-row INSERT for all the mails.
+    Returns the queued mail (or None when refused) of each, in order."""
+    now = now or clock.now()
+    refusals = acknowledgement_refusals([a.to for a in acknowledgements], now=now)
+    allowed: list[Acknowledgement] = []
+    for acknowledgement, refusal in zip(acknowledgements, refusals, strict=True):
+        if refusal:
+            logger.info(
+                "no acknowledgement of #%s to %s: %s",
+                acknowledgement.ticket.number, acknowledgement.to, refusal,
+            )
+        else:
+            allowed.append(acknowledgement)
+    queued = iter(enqueue_mails(_acknowledgement_mails(allowed, now), now=now))
+    return [None if refusal else next(queued) for refusal in refusals]
+
+
+def _acknowledgement_mails(
+    acknowledgements: Sequence[Acknowledgement], now: datetime
+) -> list[NewMail]:
+    mails: list[NewMail] = []
+    for acknowledgement in acknowledgements:
+        ticket = acknowledgement.ticket
+        lang = language_or_default(acknowledgement.language)
+        with translation.override(lang):
+            text = acknowledgement_text(acknowledgement_context(ticket, now=now))
+        headers = {
+            **_threading(acknowledgement.in_reply_to, acknowledgement.references),
+            "Auto-Submitted": AUTO_REPLIED,
+            "X-Auto-Response-Suppress": SUPPRESS_AUTO_RESPONSES,
+        }
+        mails.append(
+            NewMail(
+                kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
+                to=[acknowledgement.to],
+                subject=tagged_subject(ticket.number, ticket.subject),
+                text=text,
+                headers=headers,
+                ticket=ticket,
+                language=lang,
+            )
+        )
+    return mails
 
 
 def send_public_reply(

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -34,6 +34,9 @@ from supportdesk.intake.service import (
 )
 from supportdesk.tickets import actions
 from supportdesk.tickets.models import Channel, Queue, Status, Ticket
+
+if TYPE_CHECKING:
+    from supportdesk.outbound.services import Acknowledgement
 
 logger = logging.getLogger(__name__)
 
@@ -475,10 +478,30 @@ def open_new_tickets(mails: list[NewTicketMail], now: datetime) -> list[Outcome]
         outcomes.append(_outcome_of(mail.row, mail.parsed.message_id, action, result, None, reasons))
     if not _claim_many(claims, now):
         raise _AlreadyClaimed
-    for mail, result, outcome in zip(mails, results, outcomes, strict=True):
-        assert not isinstance(result, Exception)
-        outcome.acknowledged = _acknowledge(mail.parsed, result, mail.authenticated, now)
+    # The batch's acknowledgements together: one limit query, one INSERT (outbound).
+    from supportdesk.outbound.services import send_acknowledgements
+
+    acknowledging = [
+        (outcome, _acknowledgement(mail.parsed, result))
+        for mail, result, outcome in zip(mails, results, outcomes, strict=True)
+        if not isinstance(result, Exception) and result.ticket is not None
+        and _may_acknowledge(mail.parsed, result, mail.authenticated)
+    ]
+    sent = send_acknowledgements([a for _, a in acknowledging], now=now)
+    for (outcome, _), queued in zip(acknowledging, sent, strict=True):
+        outcome.acknowledged = queued is not None
     return outcomes
+
+
+def _acknowledgement(parsed: ParsedMail, result: IntakeResult) -> Acknowledgement:
+    from supportdesk.outbound.services import Acknowledgement
+
+    return Acknowledgement(
+        result.ticket,
+        to=parsed.sender.address or "",
+        in_reply_to=_canonical_id(parsed.message_id),
+        references=[f"<{m}>" for m in parsed.references],
+    )
 
 
 def _acknowledge(parsed: ParsedMail, result: IntakeResult, authenticated: bool | None,
@@ -487,11 +510,12 @@ def _acknowledge(parsed: ParsedMail, result: IntakeResult, authenticated: bool |
         return False
     from supportdesk.outbound.services import send_acknowledgement
 
+    acknowledgement = _acknowledgement(parsed, result)
     sent = send_acknowledgement(
-        result.ticket,
-        to=parsed.sender.address or "",
-        in_reply_to=_canonical_id(parsed.message_id),
-        references=[f"<{m}>" for m in parsed.references],
+        acknowledgement.ticket,
+        to=acknowledgement.to,
+        in_reply_to=acknowledgement.in_reply_to,
+        references=acknowledgement.references,
         now=now,
     )
     return sent is not None
