@@ -81,6 +81,16 @@ def page_new_ticket(change: Any) -> None:
     page_for(ticket, at=change.at)
 
 
+def page_raised_ticket(change: Any) -> None:
+    """tickets.notify hook for "severity_changed": a ticket a specialist raises to High on
+    a 24x7 clock, still unanswered, pages as a new High ticket would. A ticket is paged
+    at most once (a page already opened for it, say before it was lowered, stands)."""
+    ticket = _ticket(change.ticket_id)
+    if ticket is None or not needs_page(ticket):
+        return
+    page_for(ticket, at=change.at)
+
+
 def _ticket(ticket_id: int) -> Ticket | None:
     """The ticket with its account (prepared reads: this runs for every new High ticket)."""
     found = rows.select(Ticket, where="id = %s", params=[ticket_id], limit=1)

@@ -42,7 +42,7 @@ HOOKS: dict[str, tuple[str, ...]] = {
     "customer_message": (),
     "public_reply": ("supportdesk.outbound.hooks.mail_public_reply",),
     "internal_note": (),
-    "severity_changed": (),
+    "severity_changed": ("supportdesk.sla.oncall.page_raised_ticket",),
     "assigned": (),
     "status_changed": (),
     "moved_to_account": (),

@@ -253,3 +253,24 @@ def test_nobody_on_call_tells_the_supervisors(receiver, people):
     page = Page.objects.get(ticket=ticket)
     assert page.outcome == "nobody"
     assert Notification.objects.get(kind="unacknowledged").recipient == people["sue"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_ticket_raised_to_high_on_a_24x7_plan_pages_once(receiver, weekly, people):
+    make_customer()  # Gold: 24x7
+    with time_machine.travel(brt(10, 3), tick=False):  # Tuesday 03:00 of Bob's week
+        ticket = portal_ticket("medium", subject="Refunds slow")
+        run_worker()
+        assert Page.objects.count() == 0
+        actions.change_severity(ticket=ticket, severity="high", reason="all refunds failing now",
+                                actor=people["ana"])
+        run_worker()
+        page = Page.objects.get(ticket=ticket)
+        assert [a.user.name for a in page.attempts.all()] == ["Bob"]
+        actions.change_severity(ticket=ticket, severity="medium", reason="workaround found",
+                                actor=people["ana"])
+        actions.change_severity(ticket=ticket, severity="high", reason="workaround stopped working",
+                                actor=people["ana"])
+        run_worker()
+    assert Page.objects.filter(ticket=ticket).count() == 1
+    assert len(receiver.requests) == 1
