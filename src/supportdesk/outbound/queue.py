@@ -363,6 +363,18 @@ def reclaim_stale(*, now: datetime) -> int:
     ).update(status=OutboundMail.Status.QUEUED, next_attempt_at=F("claimed_at"))
 
 
+def requeue_failed(ids: Sequence[int] = (), *, now: datetime | None = None) -> int:
+    """Put mail that failed for good back in the queue, due now, with its attempts
+    counted afresh (after the relay or the address was fixed); only these ids when
+    given. A conditional UPDATE: a row someone else requeued or sent meanwhile is left
+    alone. Returns how many were requeued."""
+    now = now or clock.now()
+    failed = OutboundMail.objects.filter(status=OutboundMail.Status.FAILED)
+    if ids:
+        failed = failed.filter(id__in=list(ids))
+    return failed.update(status=OutboundMail.Status.QUEUED, attempts=0, next_attempt_at=now)
+
+
 def deliver_due(
     *,
     now: datetime | None = None,

@@ -127,3 +127,23 @@ def test_it_reports_nothing_to_do():
         "reclaimed": 0,
         "still_queued": 0,
     }
+
+
+def test_mail_that_failed_for_good_is_sent_again_with_retry_failed(relay):
+    refused = queue_to("gone@acme.example")
+    other = queue_to("gone@globex.example")
+    with pytest.raises(CommandError):
+        send_mail_command()
+    # The address was corrected; only that mail is given another chance.
+    OutboundMail.objects.filter(pk=refused.pk).update(to=["ana@acme.example"])
+    result = send_mail_command("--retry-failed", "--mail", str(refused.pk))
+    assert (result["requeued"], result["sent"], result["failed"]) == (1, 1, 0)
+    assert [rcpt for _, rcpt, _ in relay.received] == [["ana@acme.example"]]
+    refused.refresh_from_db()
+    other.refresh_from_db()
+    assert (refused.status, other.status) == (OutboundMail.Status.SENT, OutboundMail.Status.FAILED)
+
+
+def test_mail_ids_without_retry_failed_are_refused():
+    with pytest.raises(CommandError, match="--mail only goes with --retry-failed"):
+        send_mail_command("--mail", "1")

@@ -1,7 +1,8 @@
 """`supportdesk send-mail`: deliver queued outgoing mail once, from the queue table.
 
 For operators: after fixing a mail relay, from cron when no worker runs, or to see
-what is stuck. Prints one JSON line with the counts; exits 1 when some mail could not
+what is stuck. `--retry-failed` gives mail that failed for good (a 5xx answer, or too
+many attempts) another chance once the cause is fixed. Prints one JSON line with the counts; exits 1 when some mail could not
 be sent (details on stderr), so cron reports a broken relay.
 """
 
@@ -27,6 +28,19 @@ class Command(BaseCommand):
             help="also send mail waiting for a retry, and mail left 'sending' by a dead worker",
         )
         parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="first put mail that failed for good back in the queue (all, or the --mail ids)",
+        )
+        parser.add_argument(
+            "--mail",
+            type=int,
+            action="append",
+            default=[],
+            metavar="ID",
+            help="with --retry-failed: only this outgoing mail (repeatable)",
+        )
+        parser.add_argument(
             "--limit",
             type=int,
             default=queue.FLUSH_BATCH,
@@ -36,14 +50,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         if options["limit"] < 1:
             raise CommandError("--limit must be at least 1")
+        if options["mail"] and not options["retry_failed"]:
+            raise CommandError("--mail only goes with --retry-failed")
         now = clock.now()
         outcomes: Counter[str] = Counter()
+        if options["retry_failed"]:
+            outcomes["requeued"] = queue.requeue_failed(options["mail"], now=now)
         if options["flush"]:
             outcomes["reclaimed"] = queue.reclaim_stale(now=now)
         outcomes.update(queue.deliver_due(now=now, early=options["flush"], limit=options["limit"]))
         summary = {key: outcomes.get(key, 0) for key in ("sent", "retry", "failed", "skipped")}
         if options["flush"]:
             summary["reclaimed"] = outcomes["reclaimed"]
+        if options["retry_failed"]:
+            summary["requeued"] = outcomes["requeued"]
         summary["still_queued"] = OutboundMail.objects.filter(
             status=OutboundMail.Status.QUEUED
         ).count()
