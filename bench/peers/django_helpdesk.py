@@ -217,8 +217,11 @@ def _measure(database: str, mail_dir: Path, messages: int) -> dict[str, object]:
 def child(database: str, postgres: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="helpdesk-peer-"))
     mail_dir = work / "mail"
-    # get_email deletes the files it ingests: it only ever sees a copy.
-    shutil.copytree(MAIL_DIR, mail_dir)
+    # get_email deletes the files it ingests: it only ever sees a copy, in a directory of
+    # our own (copytree would also copy the shared directory's read-only mode).
+    mail_dir.mkdir()
+    for path in MAIL_DIR.iterdir():
+        shutil.copyfile(path, mail_dir / path.name)
     messages = sum(1 for _ in mail_dir.iterdir())
     (work / "media").mkdir()
     os.environ["HELPDESK_PEER_MEDIA_ROOT"] = str(work / "media")
