@@ -160,6 +160,7 @@ def run_smtp(clients: int, processing: str = "listener") -> dict[str, object]:
 
 def _cpu_breakdown() -> dict[str, float]:
     """Wrap the big parts of one mail's processing to add up their CPU time."""
+    import supportdesk.intake.service as service
     import supportdesk.outbound.services as outbound
     import supportdesk.sla.oncall as oncall
     import supportdesk.tickets.notify as notify
@@ -179,12 +180,15 @@ def _cpu_breakdown() -> dict[str, float]:
 
         setattr(module, name, timed)
 
-    wrap(outbound, "send_acknowledgement", "acknowledgement (outbound)")
-    wrap(process, "receive", "intake.service.receive (core)")
-    wrap(process, "parse_mail", "parsing (email)")
+    wrap(outbound, "send_acknowledgement", "acknowledgement, one at a time (outbound)")
+    wrap(outbound, "send_acknowledgements", "acknowledgements, set-wise (outbound)")
+    wrap(process, "receive", "intake.service.receive, one at a time (core)")
+    wrap(service, "receive_many", "intake.service.receive_many, set-wise (core)")
+    wrap(process, "parse_mail", "parsing here (email; normally in the helper)")
     wrap(oncall, "page_new_ticket", "on-call hook on commit (sla)")
     wrap(bulk, "store_mails", "storing raw mail (email)")
-    wrap(process, "_claim", "claiming the row (email)")
+    wrap(process, "_claim", "claiming one row (email)")
+    wrap(process, "_claim_many", "claiming a batch's rows (email)")
     notify._hooks_for.cache_clear()
     return spent
 

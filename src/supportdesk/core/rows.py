@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -46,6 +47,9 @@ class _Writer:
     # set for this database) exactly as the backend's adapt_datetimefield_value does.
     datetimes: tuple[bool, ...]
     adapt_datetime: Callable[[datetime], Any] | None
+    # Per field, for `_params`' loop: (attname, kind, field, default) with kind 0 for a
+    # plain field, 1 for a DateTimeField, 2 for any other; default makes a missing value.
+    columns: tuple[tuple[str, int, Any, Callable[[], Any]], ...] = ()
 
 
 # Field types whose database value is the Python value itself for str/int/bool/None.
@@ -57,8 +61,10 @@ _PLAIN_TYPES = {
 _PLAIN_VALUES = (str, int, bool, type(None))
 
 
+@lru_cache(maxsize=1024)
 def _sqlite_utc_text(value: datetime) -> str:
     # SQLite's adapt_datetimefield_value with USE_TZ and a UTC connection: naive UTC text.
+    # Cached: the rows of one batch mostly share one instant (its processing time).
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
@@ -174,13 +180,18 @@ def _writer(model: type[Model], using: str) -> _Writer:
             assert meta.pk is not None
             sql += f" RETURNING {quote(meta.pk.column)}"
         plain = tuple(f.get_internal_type() in _PLAIN_TYPES for f in fields)
+        datetimes = tuple(f.get_internal_type() == "DateTimeField" for f in fields)
         writer = _Writer(
             sql=sql,
             fields=fields,
             returns_pk=returns_pk,
             plain=plain,
-            datetimes=tuple(f.get_internal_type() == "DateTimeField" for f in fields),
+            datetimes=datetimes,
             adapt_datetime=_datetime_adapter(connection),
+            columns=tuple(
+                (f.attname, 0 if is_plain else 1 if is_datetime else 2, f, f.get_default)
+                for f, is_plain, is_datetime in zip(fields, plain, datetimes, strict=True)
+            ),
         )
         _writers[key] = writer
     return writer
@@ -219,21 +230,23 @@ def insert_values(model: type[Model], values: dict[str, Any], *, using: str = "d
 
 
 def _params(writer: _Writer, values: dict[str, Any], connection: Any) -> list[Any]:
-    params = []
+    # Runs once per row written on the intake path: one pass over precomputed columns.
+    params: list[Any] = []
+    append = params.append
     adapt_datetime = writer.adapt_datetime
-    for field, plain, is_datetime in zip(writer.fields, writer.plain, writer.datetimes, strict=True):
-        value = values[field.attname] if field.attname in values else field.get_default()
-        if plain and type(value) in _PLAIN_VALUES:
-            params.append(value)
+    for attname, kind, field, default in writer.columns:
+        value = values[attname] if attname in values else default()
+        if kind == 0 and type(value) in _PLAIN_VALUES:
+            append(value)
         elif (
-            is_datetime
+            kind == 1
             and adapt_datetime is not None
             and type(value) is datetime
             and value.tzinfo is not None
         ):
-            params.append(adapt_datetime(value))
+            append(adapt_datetime(value))
         else:
-            params.append(field.get_db_prep_save(value, connection))
+            append(field.get_db_prep_save(value, connection))
     return params
 
 

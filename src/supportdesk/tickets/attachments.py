@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models import FileField
 
+from supportdesk.core import rows
 from supportdesk.tickets.models import Attachment, Message
 
 
@@ -51,23 +55,41 @@ def check_attachments(attachments: list[NewAttachment] | tuple[NewAttachment, ..
             )
 
 
-def store_attachments(
-    message: Message, attachments: list[NewAttachment] | tuple[NewAttachment, ...]
-) -> list[Attachment]:
-    """Write the files and their rows (call inside the action's transaction)."""
+def write_files(attachments: list[NewAttachment] | tuple[NewAttachment, ...]) -> list[dict[str, Any]]:
+    """Check the sizes, write the files under generated names, and return the values of
+    their `Attachment` rows (all but the message), to be inserted with the message.
+
+    Files are written first, before any row: writing a file is what can fail (disk
+    full, storage down), and then the request fails before it takes a ticket number.
+    """
     check_attachments(attachments)
-    stored = []
+    field = Attachment._meta.get_field("file")
+    assert isinstance(field, FileField)
+    written = []
     for new in attachments:
         original = clean_original_name(new.filename)
-        row = Attachment(
-            message=message,
-            original_name=original,
-            content_type=(new.content_type or "application/octet-stream")[:200],
-            size=len(new.content),
-            sha256=hashlib.sha256(new.content).hexdigest(),
-        )
         # upload_to generates the stored name; `original` only lends its extension.
-        row.file.save(original, ContentFile(new.content), save=False)
-        row.save()
-        stored.append(row)
-    return stored
+        name = field.storage.save(
+            field.generate_filename(None, original), ContentFile(new.content), max_length=field.max_length
+        )
+        written.append({
+            "file": name,
+            "original_name": original,
+            "content_type": (new.content_type or "application/octet-stream")[:200],
+            "size": len(new.content),
+            "sha256": hashlib.sha256(new.content).hexdigest(),
+        })
+    return written
+
+
+def insert_rows(message_id: int, written: Sequence[dict[str, Any]]) -> None:
+    """The `Attachment` rows of files `write_files` wrote, for one message (one INSERT)."""
+    if written:
+        rows.insert_many(Attachment, [{**values, "message_id": message_id} for values in written])
+
+
+def store_attachments(
+    message: Message, attachments: list[NewAttachment] | tuple[NewAttachment, ...]
+) -> None:
+    """Write the files and their rows (call inside the action's transaction)."""
+    insert_rows(message.pk, write_files(attachments))
