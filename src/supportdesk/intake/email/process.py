@@ -108,8 +108,13 @@ def parse_args(row: InboundMail) -> ParseArgs:
 
 
 def parse_from_args(args: ParseArgs) -> ParsedMail:
+    """The parsed mail, its HTML already cleaned by the ticket core's sanitiser after
+    the channel's (the bulk path runs this in its parse helper process, which has CPU
+    to spare): the core stores such HTML as it is (`actions.SanitisedHtml`)."""
     raw, authserv_id, own, envelope = args
-    return parse_mail(raw, authserv_id=authserv_id, own_addresses=own, envelope_sender=envelope)
+    parsed = parse_mail(raw, authserv_id=authserv_id, own_addresses=own, envelope_sender=envelope)
+    parsed.html = actions.sanitise_html(parsed.html)
+    return parsed
 
 
 def parse_stored(row: InboundMail) -> ParsedMail:
