@@ -428,10 +428,10 @@ def receive_many(
     there, or is refused, takes no number and costs the others nothing; its place in
     the result holds the exception). Then the batch is written set-wise
     (`tickets.actions.open_tickets`: the numbers in one UPDATE, tickets, messages and
-    events each in multi-row INSERTs), numbered in the order of `requests`. A request
-    with attachments is written on its own, in its own savepoint, in its place in that
-    order (storing files can fail, and then only that request is rolled back and its
-    number given back). Should the set-wise write fail at the database, it is all
+    events each in multi-row INSERTs), numbered in the order of `requests`. Attachment
+    files are written while deciding, before any row (writing a file can fail, and then
+    only that request fails, before it takes a number); their rows go in with the
+    batch. Should the set-wise write fail at the database, it is all
     rolled back and the batch goes through `receive` one request at a time, each in
     its own savepoint, so one bad request never loses the others.
 
@@ -475,36 +475,22 @@ def _receive_set_wise(
             decided = _decide(request, now)
             if isinstance(decided, IntakeResult):
                 outcomes.append(decided)
-            elif decided["attachments"]:
-                outcomes.append(_Decided(request, decided, None, started))
             else:
                 opening = actions.prepare_opening(**decided)
+                actions.write_attachment_files(opening)
                 outcomes.append(_Decided(request, decided, opening, started))
         except DatabaseError:
             raise
         except Exception as error:  # the request's own problem: the others go on
             outcomes.append(error)
-    pending: list[_Decided] = []
-    for outcome in outcomes:
-        if not isinstance(outcome, _Decided):
-            continue
-        if outcome.opening is not None:
-            pending.append(outcome)
-            continue
-        _write(pending)  # keep the numbers in the order of the requests
-        pending = []
-        try:
-            with transaction.atomic():
-                outcome.ticket = actions.open_ticket(**outcome.decided)
-        except Exception as error:  # e.g. a file that cannot be stored
-            outcome.error = error
-    _write(pending)
+    pending = [outcome for outcome in outcomes if isinstance(outcome, _Decided)]
+    tickets = actions.open_tickets([decided.opening for decided in pending])
+    for decided, ticket in zip(pending, tickets, strict=True):
+        decided.ticket = ticket
     results: list[IntakeResult | Exception] = []
     for outcome in outcomes:
         if not isinstance(outcome, _Decided):
             results.append(outcome)
-        elif outcome.error is not None:
-            results.append(outcome.error)
         else:
             assert outcome.ticket is not None
             results.append(
@@ -518,13 +504,6 @@ def _receive_set_wise(
 class _Decided:
     request: InboundRequest
     decided: dict[str, Any]  # open_ticket's arguments
-    opening: actions.Opening | None  # prepared for the set-wise write (None: on its own)
+    opening: actions.Opening  # prepared for the set-wise write
     started: float
     ticket: Ticket | None = None
-    error: Exception | None = None
-
-
-def _write(pending: list[_Decided]) -> None:
-    tickets = actions.open_tickets([d.opening for d in pending if d.opening is not None])
-    for decided, ticket in zip(pending, tickets, strict=True):
-        decided.ticket = ticket

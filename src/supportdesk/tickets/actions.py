@@ -25,9 +25,10 @@ from supportdesk import clock
 from supportdesk.accounts.models import Account, Contact, User
 from supportdesk.core import rows
 from supportdesk.tickets import notify
-from supportdesk.tickets.attachments import NewAttachment, store_attachments
+from supportdesk.tickets.attachments import NewAttachment, store_attachments, write_files
 from supportdesk.tickets.decisions import decide_ticket_sla, ticket_snapshot
 from supportdesk.tickets.models import (
+    Attachment,
     Event,
     Message,
     Queue,
@@ -312,6 +313,17 @@ class Opening:
     queue: str
     channel: str
     now: datetime
+    # The attachments' files once written (`write_attachment_files`): their rows' values.
+    written_files: tuple[dict[str, Any], ...] = ()
+
+
+def write_attachment_files(opening: Opening) -> None:
+    """Write the opening's attachment files now, before any row (writing a file is what
+    can fail; then the caller drops this opening before it takes a number), so that
+    `open_tickets` only inserts their rows, with the others' in one INSERT."""
+    if opening.attachments:
+        opening.written_files = tuple(write_files(opening.attachments))
+        opening.attachments = ()
 
 
 def open_ticket(**fields: Any) -> Ticket:
@@ -478,6 +490,9 @@ def open_tickets(openings: Sequence[Opening]) -> list[Ticket]:
         for opening in openings:
             opening.message_values["id"] = message_ids[opening.values["id"]]
         rows.insert_many(Event, [o.event_values for o in openings])
+        rows.insert_many(Attachment, [
+            {**values, "message_id": o.message_values["id"]} for o in openings for values in o.written_files
+        ])
         return [_opened(opening) for opening in openings]
 
 

@@ -237,6 +237,24 @@ def test_receive_many_keeps_every_good_request_when_one_in_the_batch_fails(acme)
     assert Event.objects.filter(kind="opened").count() == 2
 
 
+def test_receive_many_writes_attachments_with_their_own_messages(acme, settings, tmp_path):
+    from supportdesk.intake.service import receive_many
+
+    settings.MEDIA_ROOT = tmp_path
+    results = receive_many([
+        email("ana@acme.example", "Plain"),
+        email("ana@acme.example", "With a log", attachments=[InboundAttachment("gateway.log", b"502 at 10:05")]),
+        email("x@gmail.com", "Two files", attachments=[InboundAttachment("a.png", b"png"),
+                                                      InboundAttachment("../b.csv", b"1,2")]),
+    ])
+    files = [
+        sorted((a.original_name, a.file.read()) for a in r.ticket.messages.get().attachments.all())
+        for r in results
+    ]
+    assert files == [[], [("gateway.log", b"502 at 10:05")], [("a.png", b"png"), ("b.csv", b"1,2")]]
+    assert [r.ticket.number for r in results] == [results[0].ticket.number + i for i in range(3)]
+
+
 def test_receive_many_numbers_stay_unique_across_batches_and_single_openings(acme):
     from supportdesk.intake.service import receive_many
     from supportdesk.tickets.models import Ticket
