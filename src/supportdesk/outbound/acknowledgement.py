@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from supportdesk.outbound.formatting import format_due
+from supportdesk.outbound.formatting import gettext as _
 
 
 class NoSlaReason:

@@ -8,14 +8,16 @@ for those we use the customary letters where they are well known, else "UTC-03:0
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from email.message import Message
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import dateformat, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as django_gettext
 
 # Customary abbreviations of zones whose tzdata abbreviation is numeric, by UTC offset
 # (the offset picks standard or summer time, so history and DST stay right).
@@ -52,6 +54,37 @@ _KNOWN_ABBREVIATIONS: dict[str, dict[timedelta, str]] = {
     "America/Rio_Branco": {-5 * _H: "ACT", -4 * _H: "ACST"},
     "America/Eirunepe": {-5 * _H: "ACT", -4 * _H: "ACST"},
 }
+
+
+_remembered: ContextVar[dict[str, str] | None] = ContextVar("outbound_messages", default=None)
+
+
+@contextmanager
+def language_for_many(language: str) -> Iterator[None]:
+    """`translation.override(language)` for making many texts at once (a batch's
+    acknowledgements): inside, each catalogue message is looked up once and remembered,
+    where Django's lookup per message was most of the cost of a text. Switch no
+    language inside."""
+    with translation.override(language):
+        token = _remembered.set({})
+        try:
+            yield
+        finally:
+            _remembered.reset(token)
+
+
+def gettext(message: str) -> str:
+    """Django's gettext, remembered inside `language_for_many`."""
+    remembered = _remembered.get()
+    if remembered is None:
+        return django_gettext(message)
+    found = remembered.get(message)
+    if found is None:
+        found = remembered[message] = django_gettext(message)
+    return found
+
+
+_ = gettext
 
 
 def zone_abbreviation(moment: datetime, zone: ZoneInfo) -> str:

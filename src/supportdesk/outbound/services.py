@@ -22,7 +22,7 @@ from django.utils import translation
 from supportdesk import clock
 from supportdesk.outbound import selectors
 from supportdesk.outbound.acknowledgement import acknowledgement_context, acknowledgement_text
-from supportdesk.outbound.formatting import language_or_default
+from supportdesk.outbound.formatting import language_for_many, language_or_default
 from supportdesk.outbound.headers import (
     AUTO_GENERATED,
     AUTO_REPLIED,
@@ -189,12 +189,17 @@ def send_acknowledgements(
 def _acknowledgement_mails(
     acknowledgements: Sequence[Acknowledgement], now: datetime
 ) -> list[NewMail]:
+    languages = [language_or_default(a.language) for a in acknowledgements]
+    texts: dict[int, str] = {}
+    for lang in dict.fromkeys(languages):  # the texts of each language together
+        with language_for_many(lang):
+            for index, acknowledgement in enumerate(acknowledgements):
+                if languages[index] == lang:
+                    context = acknowledgement_context(acknowledgement.ticket, now=now)
+                    texts[index] = acknowledgement_text(context)
     mails: list[NewMail] = []
-    for acknowledgement in acknowledgements:
+    for index, acknowledgement in enumerate(acknowledgements):
         ticket = acknowledgement.ticket
-        lang = language_or_default(acknowledgement.language)
-        with translation.override(lang):
-            text = acknowledgement_text(acknowledgement_context(ticket, now=now))
         headers = {
             **_threading(acknowledgement.in_reply_to, acknowledgement.references),
             "Auto-Submitted": AUTO_REPLIED,
@@ -205,10 +210,10 @@ def _acknowledgement_mails(
                 kind=OutboundMail.Kind.ACKNOWLEDGEMENT,
                 to=[acknowledgement.to],
                 subject=tagged_subject(ticket.number, ticket.subject),
-                text=text,
+                text=texts[index],
                 headers=headers,
                 ticket=ticket,
-                language=lang,
+                language=languages[index],
             )
         )
     return mails

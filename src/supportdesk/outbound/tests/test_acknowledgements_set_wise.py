@@ -135,3 +135,20 @@ def test_a_batch_inside_batched_delivery_is_delivered_by_one_task(open_email_tic
 def test_an_empty_batch_queues_nothing():
     assert send_acknowledgements([]) == []
     assert OutboundMail.objects.count() == 0
+
+
+def test_a_batch_in_two_languages_gives_each_mail_its_own(open_email_ticket):
+    make_customer(plan="gold")
+    tickets = [open_email_ticket(message_id=f"<m{i}@acme.example>") for i in range(4)]
+    languages = ["en", "pt-BR", None, "pt"]
+    queued = send_acknowledgements(
+        [Acknowledgement(t, to="ana@acme.example", language=lang)
+         for t, lang in zip(tickets, languages, strict=True)],
+        now=MONDAY_9_BRT,
+    )
+    assert [q.language for q in queued] == ["en", "pt-br", "en", "pt-br"]
+    english, portuguese = "first response by Mon 30 Nov", "primeira resposta até Seg, 30 de nov"
+    assert [english in q.text for q in queued] == [True, False, True, False]
+    assert [portuguese in q.text for q in queued] == [False, True, False, True]
+    # Outside a batch, the language active before is back.
+    assert send_acknowledgement(tickets[0], to="bia@acme.example", now=MONDAY_9_BRT).language == "en"
