@@ -30,6 +30,7 @@ from supportdesk.sla import rota as rotas
 from supportdesk.sla.models import Notification, Page, PageAttempt
 from supportdesk.sla.notify import local_text, supervisors, tell, ticket_url
 from supportdesk.tickets.models import OPEN_STATUSES, Severity, Ticket
+from supportdesk.tickets.notify import only_when
 
 logger = logging.getLogger(__name__)
 
@@ -66,15 +67,18 @@ def _pages(severity: str, first_response_due: datetime | None, coverage: str) ->
 # --- the hook --------------------------------------------------------------------------------
 
 
+def _may_page(change: Any) -> bool:
+    # Decided from the facts core puts in the change, without reading the ticket: most
+    # new tickets (not High, or not on a 24x7 clock) never page.
+    details = change.details
+    return "severity" not in details or _pages(
+        details["severity"], details.get("first_response_due"), details.get("sla_coverage", "")
+    )
+
+
+@only_when(_may_page)
 def page_new_ticket(change: Any) -> None:
     """tickets.notify hook for "opened": page the on-call specialist when it is needed."""
-    details = change.details
-    if "severity" in details and not _pages(
-        details["severity"], details.get("first_response_due"), details.get("sla_coverage", "")
-    ):
-        # Decided from the facts core puts in the change, without reading the ticket:
-        # most new tickets (not High, or not on a 24x7 clock) never page.
-        return
     ticket = _ticket(change.ticket_id)
     if ticket is None or not needs_page(ticket):
         return

@@ -49,6 +49,21 @@ HOOKS: dict[str, tuple[str, ...]] = {
 }
 
 
+Hook = Callable[[TicketChange], None]
+
+
+def only_when(wanted: Callable[[TicketChange], bool]) -> Callable[[Hook], Hook]:
+    """Mark a hook that acts on some changes only: `schedule` skips it for a change that
+    `wanted` (deciding from the change alone, without queries) says it ignores, so no
+    after-commit callback or savepoint is spent on it. The hook may still decide no."""
+
+    def mark(hook: Hook) -> Hook:
+        hook.wanted = wanted  # type: ignore[attr-defined]
+        return hook
+
+    return mark
+
+
 @cache
 def _hooks_for(kind: str) -> tuple[Callable[[TicketChange], None], ...]:
     return tuple(import_string(path) for path in HOOKS.get(kind, ()))
@@ -108,6 +123,9 @@ def schedule(change: TicketChange) -> None:
         return  # nothing to run: don't even register a callback
     group = getattr(_local, "group", None)
     for hook in hooks:
+        wanted = getattr(hook, "wanted", None)
+        if wanted is not None and not wanted(change):
+            continue
         if group is not None:
             # Only a change whose savepoint survives reaches the group (on_commit drops
             # the callbacks of a rolled-back savepoint).
