@@ -323,21 +323,38 @@ def insert_many(
     returning: Sequence[str] = (),
     using: str = "default",
 ) -> list[tuple[Any, ...]]:
-    """INSERT many rows, each from its `values` dict as `insert_values` takes it, in as
-    few multi-row statements as the database's parameter limit allows. Returns the
-    `returning` columns of every row written, in no particular order (the databases do
-    not promise the order of RETURNING rows: return a unique column to match them)."""
+    """INSERT many rows, each from its `values` dict as `insert_values` takes it. Returns
+    the `returning` columns of every row written, in no particular order (the databases
+    do not promise the order of RETURNING rows: return a unique column to match them).
+
+    SQLite: multi-row VALUES statements, as few as its parameter limit allows.
+    PostgreSQL: one statement whatever the number of rows, a column's values as one
+    array (`INSERT … SELECT * FROM unnest(…)`): a VALUES list of thousands of
+    parameters cost the server more to parse and plan than to write the rows, and
+    every batch size was a new statement; this one's text depends only on the table."""
     if not values:
         return []
     writer = _writer(model, using)
     connection = connections[using]
     quote = connection.ops.quote_name
     columns_sql = ", ".join(quote(f.column) for f in writer.fields)
-    one_row = f"({', '.join(['%s'] * len(writer.fields))})"
-    per_statement = max(1, _max_params(connection) // len(writer.fields))
     suffix = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
     written: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            table_rows = [_params(writer, row, connection) for row in values]
+            arrays = [list(column) for column in zip(*table_rows, strict=True)]
+            casts = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in writer.fields)
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns_sql}) "
+                f"SELECT * FROM unnest({casts}){suffix}",
+                arrays,
+            )
+            if returning:
+                written.extend(tuple(row) for row in cursor.fetchall())
+            return written
+        one_row = f"({', '.join(['%s'] * len(writer.fields))})"
+        per_statement = max(1, _max_params(connection) // len(writer.fields))
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             params = [p for row in chunk for p in _params(writer, row, connection)]

@@ -14,8 +14,10 @@ anything, e.g. to decide whether a reply may be threaded into a ticket.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -120,41 +122,80 @@ def _account(account_id: int) -> Account:
     return rows.select(Account, where="id = %s", params=[account_id], limit=1)[0]
 
 
-def _registrations(
-    candidates: list[str], address: str
-) -> dict[str, tuple[Account, Contact | None]]:
-    """For each candidate domain registered on an account: the account, and the active
-    contact of that account with `address` if there is one. One query: this runs for
-    every mail that comes in."""
-    placeholders = ", ".join(["%s"] * len(candidates))
-    sql = (
-        f"SELECT d.domain, {rows.columns(Account, alias='a')}, {rows.columns(Contact, alias='c')} "
-        f"FROM {rows.table(AccountDomain)} d "
-        f"JOIN {rows.table(Account)} a ON a.id = d.account_id "
-        f"LEFT JOIN {rows.table(Contact)} c "
-        f"ON c.account_id = a.id AND c.email = %s AND c.is_active = %s "
-        f"WHERE d.domain IN ({placeholders})"
+_REGISTRATIONS_SQL = (
+    "SELECT d.domain, {account}, {contact} FROM {domains} d "
+    "JOIN {accounts} a ON a.id = d.account_id "
+    "LEFT JOIN {contacts} c ON c.account_id = a.id AND c.email IN ({addresses}) AND c.is_active = %s "
+    "WHERE d.domain IN ({candidates})"
+)
+
+Registrations = dict[str, tuple[Account, Contact | None]]
+_looked_up = threading.local()
+
+
+def _fetch_registrations(candidates: Sequence[str], addresses: Sequence[str]) -> dict[str, Registrations]:
+    """For each address: each candidate domain registered on an account, with the account
+    and the account's active contact with that address if there is one. One query for
+    any number of addresses."""
+    sql = _REGISTRATIONS_SQL.format(
+        account=rows.columns(Account, alias="a"), contact=rows.columns(Contact, alias="c"),
+        domains=rows.table(AccountDomain), accounts=rows.table(Account), contacts=rows.table(Contact),
+        addresses=", ".join(["%s"] * len(addresses)), candidates=", ".join(["%s"] * len(candidates)),
     )
     account_width = rows.width(Account)
-    found: dict[str, tuple[Account, Contact | None]] = {}
-    for row in rows.fetch(sql, [address, True, *candidates]):
-        account = rows.build(Account, row[1 : 1 + account_width])
+    accounts: dict[str, Account] = {}
+    contacts: dict[tuple[str, str], Contact] = {}  # (domain, address) -> contact
+    for row in rows.fetch(sql, [*addresses, True, *candidates]):
+        domain = row[0]
+        account = accounts.get(domain) or rows.build(Account, row[1 : 1 + account_width])
+        accounts[domain] = account
         contact_values = row[1 + account_width :]
-        contact = None
         if contact_values[0] is not None:
             contact = rows.build(Contact, contact_values)
             contact.account = account
-        found[row[0]] = (account, contact)
-    return found
+            contacts[(domain, contact.email)] = contact
+    return {
+        address: {
+            domain: (account, contacts.get((domain, address))) for domain, account in accounts.items()
+        }
+        for address in addresses
+    }
 
 
-def identify_sender_by_email(address: str) -> Identification:
-    """The account whose registered domain the address is at, and the contact, if any.
+def _registrations(candidates: list[str], address: str) -> Registrations:
+    """`_fetch_registrations` for one address, unless `senders_looked_up` has it."""
+    remembered = getattr(_looked_up, "registrations", None)
+    if remembered is not None and address in remembered:
+        return {d: found for d, found in remembered[address].items() if d in candidates}
+    return _fetch_registrations(candidates, [address])[address]
 
-    Only the exact registered domain counts, or a subdomain of it when the account
-    allows subdomains (the most specific registration wins). A free-mail domain never
-    identifies anyone, whoever registered the address as a contact.
-    """
+
+@contextmanager
+def senders_looked_up(addresses: Sequence[str]) -> Iterator[None]:
+    """Inside, `identify_sender_by_email` answers for these sender addresses from one
+    query made on entry (a batch's senders, in `receive_many`) instead of one query
+    each: the same answers, as of the start of the block. Nothing is kept after it."""
+    parsed = [p for p in map(_sender_domain, addresses) if not isinstance(p, Identification)]
+    previous = getattr(_looked_up, "registrations", None)
+    remembered: dict[str, Registrations] = {}
+    if parsed:
+        candidates = sorted({c for _, _, domain_candidates in parsed for c in domain_candidates})
+        found = _fetch_registrations(candidates, sorted({address for address, _, _ in parsed}))
+        for address, _, domain_candidates in parsed:
+            remembered[address] = {
+                d: hit for d, hit in found[address].items() if d in domain_candidates
+            }
+    _looked_up.registrations = remembered
+    try:
+        yield
+    finally:
+        _looked_up.registrations = previous
+
+
+def _sender_domain(address: str) -> tuple[str, str, list[str]] | Identification:
+    """The normalised address, its domain and the domains that could identify it (the
+    domain and its parents but the top level), or the Identification that ends it
+    (not an address, not a domain, free mail)."""
     address = normalise_email(address)
     local, at, raw_domain = address.rpartition("@")
     if not at or not local:
@@ -170,8 +211,21 @@ def identify_sender_by_email(address: str) -> Identification:
             (f"{domain} is a free-mail domain: the sender is not identified as a customer",),
             free_mail=True,
         )
-    candidates = domain_and_parents(domain)[:-1]  # never the bare top-level domain
-    registrations = _registrations(candidates, f"{local}@{domain}")
+    return f"{local}@{domain}", domain, domain_and_parents(domain)[:-1]  # never the bare TLD
+
+
+def identify_sender_by_email(address: str) -> Identification:
+    """The account whose registered domain the address is at, and the contact, if any.
+
+    Only the exact registered domain counts, or a subdomain of it when the account
+    allows subdomains (the most specific registration wins). A free-mail domain never
+    identifies anyone, whoever registered the address as a contact.
+    """
+    parsed = _sender_domain(address)
+    if isinstance(parsed, Identification):
+        return parsed
+    address, domain, candidates = parsed
+    registrations = _registrations(candidates, address)
     for candidate in candidates:
         if candidate not in registrations:
             continue
@@ -443,7 +497,9 @@ def receive_many(
     processing time.
     """
     now = now or clock.now()
-    with transaction.atomic(), notify.grouped(), decisions.subscriptions_remembered():
+    senders = [r.sender_email for r in requests if r.sender_email and r.channel == Channel.EMAIL]
+    with transaction.atomic(), notify.grouped(), decisions.subscriptions_remembered(), \
+            senders_looked_up(senders):
         try:
             with transaction.atomic():
                 return _receive_set_wise(requests, now)

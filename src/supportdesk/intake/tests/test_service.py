@@ -86,6 +86,32 @@ def test_it_identifies_an_address_case_insensitively(acme):
     assert (found.account, found.contact) == (acme, contact("ana@acme.example"))
 
 
+def test_a_batch_identifies_its_senders_as_one_at_a_time_does(acme):
+    # receive_many looks all of a batch's senders up in one query; the answers must be
+    # exactly those of one lookup per sender (accounts, contacts and reasons).
+    from supportdesk.intake.service import senders_looked_up
+
+    account_actions.update_account(account=acme, allow_subdomains=True)
+    make_customer(slug="eu", name="Acme Europe", domains=["eu.acme.example"],
+                  contacts=[("ana@eu.acme.example", "Ana EU", True)])
+    make_customer(slug="globex", name="Globex", domains=["globex.example"], contacts=[])
+    contact("bob@acme.example").delete()  # gone: no longer a contact
+    senders = [
+        "ana@acme.example", "ANA@Acme.Example", "bob@acme.example", "zoe@acme.example",
+        "ana@eu.acme.example", "x@eu.acme.example", "x@deep.eu.acme.example", "y@sub.globex.example",
+        "g@globex.example", "ana.acme@gmail.com", "ana@acme.example.evil.test", "no-at-sign",
+        "a@-bad-.example", "ana@notacme.example",
+    ]
+    alone = [identify_sender_by_email(s) for s in senders]
+    with senders_looked_up(senders):
+        together = [identify_sender_by_email(s) for s in senders]
+    summary = [(i.account, i.contact, i.reasons) for i in alone]
+    assert [(i.account, i.contact, i.reasons) for i in together] == summary
+    assert [i.account.slug if i.account else None for i in alone] == [
+        "acme", "acme", "acme", "acme", "eu", "eu", "acme", None, "globex", None, None, None, None, None,
+    ]
+
+
 def test_mail_that_failed_authentication_goes_to_review_without_the_account(acme):
     result = receive(email("ana@acme.example", authenticated=False))
     assert (result.queue, result.account, result.first_response_due) == ("review", None, None)
