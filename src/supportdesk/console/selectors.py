@@ -76,9 +76,13 @@ class Filters:
         if self.number is not None:
             tickets = tickets.filter(number=self.number)
         if self.account:
-            tickets = tickets.filter(
-                Q(account__slug__iexact=self.account) | Q(account__name__icontains=self.account)
-            )
+            # The matching accounts as a subquery (a few rows), so the database walks each
+            # one's open tickets in queue order (console_open_account_by_due) instead of
+            # testing every open ticket's joined account.
+            accounts = Account.objects.filter(
+                Q(slug__iexact=self.account) | Q(name__icontains=self.account)
+            ).values("id")
+            tickets = tickets.filter(account_id__in=accounts)
         if self.requester:
             tickets = tickets.filter(
                 Q(requester_email__icontains=self.requester)
