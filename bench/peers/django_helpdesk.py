@@ -30,6 +30,7 @@ about 3,700/s on the machines where the reference was measured).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -214,17 +216,12 @@ def _measure(database: str, mail_dir: Path, messages: int) -> dict[str, object]:
     }
 
 
-def child(database: str, postgres: str) -> None:
-    work = Path(tempfile.mkdtemp(prefix="helpdesk-peer-"))
-    mail_dir = work / "mail"
-    # get_email deletes the files it ingests: it only ever sees a copy, in a directory of
-    # our own (copytree would also copy the shared directory's read-only mode).
-    mail_dir.mkdir()
-    for path in MAIL_DIR.iterdir():
-        shutil.copyfile(path, mail_dir / path.name)
-    messages = sum(1 for _ in mail_dir.iterdir())
-    (work / "media").mkdir()
-    os.environ["HELPDESK_PEER_MEDIA_ROOT"] = str(work / "media")
+@contextlib.contextmanager
+def fresh_database(database: str, postgres: str, work: Path) -> Iterator[None]:
+    """Points this process's peer settings (HELPDESK_PEER_DATABASE) at an empty database:
+    a new SQLite file in `work` (default journal, or WAL with synchronous=FULL for "sqlite
+    WAL"), or a uniquely named PostgreSQL database, dropped (connections closed) on exit.
+    Shared by every peer measurement in bench/peers/."""
     dbname = None
     try:
         if database == "postgresql":
@@ -238,7 +235,7 @@ def child(database: str, postgres: str) -> None:
         else:
             wal = "?wal" if database == "sqlite WAL" else ""
             os.environ["HELPDESK_PEER_DATABASE"] = f"sqlite://{work}/helpdesk.sqlite3{wal}"
-        result = _measure(database, mail_dir, messages)
+        yield
     finally:
         if dbname:
             from django.conf import settings
@@ -251,6 +248,23 @@ def child(database: str, postgres: str) -> None:
 
             with psycopg.connect(postgres + "/postgres", autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def child(database: str, postgres: str) -> None:
+    work = Path(tempfile.mkdtemp(prefix="helpdesk-peer-"))
+    mail_dir = work / "mail"
+    # get_email deletes the files it ingests: it only ever sees a copy, in a directory of
+    # our own (copytree would also copy the shared directory's read-only mode).
+    mail_dir.mkdir()
+    for path in MAIL_DIR.iterdir():
+        shutil.copyfile(path, mail_dir / path.name)
+    messages = sum(1 for _ in mail_dir.iterdir())
+    (work / "media").mkdir()
+    os.environ["HELPDESK_PEER_MEDIA_ROOT"] = str(work / "media")
+    try:
+        with fresh_database(database, postgres, work):
+            result = _measure(database, mail_dir, messages)
+    finally:
         shutil.rmtree(work, ignore_errors=True)
     if int(result["processed"]) < MIN_PROCESSED * messages:  # type: ignore[call-overload]
         print(json.dumps(result, indent=1), file=sys.stderr)
@@ -261,25 +275,36 @@ def child(database: str, postgres: str) -> None:
     print(json.dumps(result), flush=True)
 
 
-def run_peer(python: Path, database: str, postgres: str) -> dict[str, object]:
+def run_in_venv(python: Path, script: Path, args: list[str], label: str) -> dict[str, object]:
+    """Runs a peer script's child mode with the peer's interpreter, outside our Django
+    environment; its last JSON line on stdout is the result (stderr is inherited)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV")
     }
     done = subprocess.run(
-        [str(python), str(Path(__file__).resolve()), "--child", database, "--postgres", postgres],
+        [str(python), str(script), *args],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"{PEER} on {database} failed (exit {done.returncode})")
+        raise SystemExit(f"{label} failed (exit {done.returncode})")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise SystemExit(f"{PEER} on {database}: no result on stdout:\n{done.stdout[-2000:]}")
+        raise SystemExit(f"{label}: no result on stdout:\n{done.stdout[-2000:]}")
     return json.loads(lines[-1])
+
+
+def run_peer(python: Path, database: str, postgres: str) -> dict[str, object]:
+    return run_in_venv(
+        python,
+        Path(__file__).resolve(),
+        ["--child", database, "--postgres", postgres],
+        f"{PEER} on {database}",
+    )
 
 
 # --- calibration: what this machine's core does with the standard library -------------
