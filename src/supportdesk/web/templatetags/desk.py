@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 register = template.Library()
 
@@ -26,13 +28,32 @@ def zone_label(moment: datetime) -> str:
     return f"{key} {abbreviation}" if abbreviation.isalpha() and abbreviation != key else key
 
 
+@lru_cache(maxsize=32)
+def _names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    # Called with the active language, so the lazy names translate into it.
+    weekdays = tuple(str(WEEKDAYS_ABBR[day]) for day in range(7))
+    months = ("", *(str(MONTHS_3[month]).title() for month in range(1, 13)))
+    return weekdays, months
+
+
+def moment_text(local: datetime) -> str:
+    """`local` as Django's date_format(local, MOMENT_FORMAT) writes it ("Tue 11 Mar 2025,
+    10:00"), without parsing the format and translating the names on every call: a
+    queue page shows a hundred of these."""
+    weekdays, months = _names(get_language())
+    return (
+        f"{weekdays[local.weekday()]} {local.day:02d} {months[local.month]} {local.year}, "
+        f"{local.hour:02d}:{local.minute:02d}"
+    )
+
+
 @register.filter
 def when(moment: datetime | None) -> str:
     """A <time> element: the instant in the viewer's zone, naming the zone."""
     if moment is None:
         return ""
     local = timezone.localtime(moment)
-    text = formats.date_format(local, MOMENT_FORMAT)
+    text = moment_text(local)
     return format_html(
         '<time datetime="{}" title="{}">{} <span class="zone">{}</span></time>',
         moment.isoformat(),
@@ -48,7 +69,7 @@ def when_text(moment: datetime | None) -> str:
     if moment is None:
         return ""
     local = timezone.localtime(moment)
-    return f"{formats.date_format(local, MOMENT_FORMAT)} {zone_label(moment)}"
+    return f"{moment_text(local)} {zone_label(moment)}"
 
 
 def describe_duration(delta: timedelta) -> str:
