@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from supportdesk.web.templatetags.desk import MOMENT_FORMAT, moment_text
 
+# hypothesis bounds its datetimes with naive ones; the test makes each aware (UTC).
+FIRST, LAST = datetime(1990, 1, 1), datetime(2100, 12, 31)  # noqa: DTZ001
 
-@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 12, 31)),
-       st.sampled_from(["en", "pt-br"]))
+
+@given(st.datetimes(min_value=FIRST, max_value=LAST), st.sampled_from(["en", "pt-br"]))
 def test_a_moment_reads_as_djangos_date_format_writes_it(moment, language):
     local = moment.replace(tzinfo=UTC)
     with translation.override(language):
