@@ -161,19 +161,29 @@ def _sqlite_pragmas() -> dict[str, object]:
     return {"journal_mode": journal, "synchronous": names.get(synchronous, synchronous)}
 
 
-def _measure(database: str, mail_dir: Path, messages: int) -> dict[str, object]:
+def setup_peer_django(database: str) -> dict[str, object]:
+    """In the peer's virtualenv: Django set up on the peer's settings and the fresh
+    database migrated; SQLite's journal checked against what `database` asks for.
+    Returns SQLite's pragmas (empty on PostgreSQL)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "django_helpdesk_settings"
     import django
 
     django.setup()
-    from django.core import mail
     from django.core.management import call_command
-    from helpdesk.models import FollowUp, FollowUpAttachment, Queue, Ticket, TicketCC
 
     call_command("migrate", verbosity=0, interactive=False)
     pragmas = _sqlite_pragmas()
     if database == "sqlite WAL" and pragmas.get("journal_mode") != "wal":
         raise SystemExit(f"{PEER}: asked for WAL, SQLite says journal_mode={pragmas}")
+    return pragmas
+
+
+def _measure(database: str, mail_dir: Path, messages: int) -> dict[str, object]:
+    pragmas = setup_peer_django(database)
+    from django.core import mail
+    from django.core.management import call_command
+    from helpdesk.models import FollowUp, FollowUpAttachment, Queue, Ticket, TicketCC
+
     Queue.objects.create(
         title="Support",
         slug="support",
@@ -212,7 +222,7 @@ def _measure(database: str, mail_dir: Path, messages: int) -> dict[str, object]:
         "log_messages": logs.distinct,
         **pragmas,
         "python": ".".join(map(str, sys.version_info[:3])),
-        "django": django.get_version(),
+        "django": __import__("django").get_version(),
     }
 
 

@@ -52,11 +52,11 @@ from django_helpdesk import (  # noqa: E402
     DEFAULT_POSTGRES,
     DEFAULT_VENV,
     PEER,
-    _sqlite_pragmas,
     ensure_venv,
     fresh_database,
     progress,
     run_in_venv,
+    setup_peer_django,
 )
 
 WAYS = {"bare": "bare insert", "form": "ticket form"}
@@ -71,23 +71,15 @@ def _body(n: int) -> str:
 
 
 def _measure(database: str, way: str, tickets: int) -> dict[str, object]:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "django_helpdesk_settings"
-    import django
-
-    django.setup()
+    pragmas = setup_peer_django(database)
     from django.contrib.auth import get_user_model
     from django.core import mail
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from helpdesk.forms import TicketForm
     from helpdesk.models import FollowUp, Queue, Ticket
     from helpdesk.views.staff import get_user_queues
 
-    call_command("migrate", verbosity=0, interactive=False)
-    pragmas = _sqlite_pragmas()
-    if database == "sqlite WAL" and pragmas.get("journal_mode") != "wal":
-        raise SystemExit(f"{PEER}: asked for WAL, SQLite says journal_mode={pragmas}")
     queue = Queue.objects.create(
         title="Support", slug="support", email_address="support@example.com"
     )
@@ -149,7 +141,7 @@ def _measure(database: str, way: str, tickets: int) -> dict[str, object]:
         "acknowledgements": len(mail.outbox),
         **pragmas,
         "python": ".".join(map(str, sys.version_info[:3])),
-        "django": django.get_version(),
+        "django": __import__("django").get_version(),
     }
 
 
