@@ -129,7 +129,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["account", "-number"],
                 name="ticket_account_open_by_number",
-                condition=models.Q(status__in=("new", "open", "pending")),
+                condition=models.Q(status__in=OPEN_STATUSES),
             ),
         ]
 

@@ -42,7 +42,7 @@ def moment_text(local: datetime) -> str:
     queue page shows a hundred of these."""
     weekdays, months = _names(get_language())
     return (
-        f"{weekdays[local.weekday()]} {local.day:02d} {months[local.month]} {local.year}, "
+        f"{weekdays[local.weekday()]} {local.day:02d} {months[local.month]} {local.year:04d}, "
         f"{local.hour:02d}:{local.minute:02d}"
     )
 
