@@ -27,10 +27,10 @@ from supportdesk.accounts.models import Account, User
 from supportdesk.core import rows
 from supportdesk.policy import Calendar, business_time_between
 from supportdesk.sla import rota as rotas
-from supportdesk.sla.models import Notification, Page, PageAttempt
+from supportdesk.sla.models import Notification, Page, PageAttempt, Rota
 from supportdesk.sla.notify import local_text, supervisors, tell, ticket_url
 from supportdesk.tickets.models import OPEN_STATUSES, Severity, Ticket
-from supportdesk.tickets.notify import only_when
+from supportdesk.tickets.notify import only_when, with_batch_form
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,21 @@ def _may_page(change: Any) -> bool:
     )
 
 
+def page_new_tickets(changes: list[Any]) -> None:
+    """The batch form of `page_new_ticket` (a bulk intake's new tickets, after their
+    commit): the tickets and their accounts in two queries, the rota, who is on call
+    and the supervisors read once, then each page in its own savepoint as one at a
+    time would open it."""
+    tickets = _tickets([change.ticket_id for change in changes])
+    paging = _Paging(rotas.active_rota())
+    for change in changes:
+        ticket = tickets.get(change.ticket_id)
+        if ticket is not None and needs_page(ticket):
+            page_for(ticket, at=change.at, paging=paging)
+
+
 @only_when(_may_page)
+@with_batch_form(page_new_tickets)
 def page_new_ticket(change: Any) -> None:
     """tickets.notify hook for "opened": page the on-call specialist when it is needed."""
     ticket = _ticket(change.ticket_id)
@@ -97,31 +111,67 @@ def page_raised_ticket(change: Any) -> None:
 
 def _ticket(ticket_id: int) -> Ticket | None:
     """The ticket with its account (prepared reads: this runs for every new High ticket)."""
-    found = rows.select(Ticket, where="id = %s", params=[ticket_id], limit=1)
-    if not found:
-        return None
-    ticket = found[0]
-    account = None
-    if ticket.account_id is not None:
-        account = rows.select(Account, where="id = %s", params=[ticket.account_id], limit=1)[0]
-    rows.remember(ticket, "account", account)
-    return ticket
+    return _tickets([ticket_id]).get(ticket_id)
 
 
-def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None = None) -> Page | None:
+def _tickets(ticket_ids: list[int]) -> dict[int, Ticket]:
+    """The tickets by id, each with its account, in two queries whatever their number."""
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    found = rows.select(Ticket, where=f"id IN ({marks})", params=ticket_ids)
+    account_ids = sorted({t.account_id for t in found if t.account_id is not None})
+    accounts: dict[int, Account] = {}
+    if account_ids:
+        marks = ", ".join(["%s"] * len(account_ids))
+        accounts = {
+            a.pk: a for a in rows.select(Account, where=f"id IN ({marks})", params=account_ids)
+        }
+    for ticket in found:
+        rows.remember(ticket, "account", accounts.get(ticket.account_id) if ticket.account_id else None)
+    return {ticket.pk: ticket for ticket in found}
+
+
+class _Paging:
+    """What pages read that does not depend on the ticket, read once for a batch: the
+    active rota, its escalation order at each instant asked, the supervisors."""
+
+    def __init__(self, rota: Rota | None) -> None:
+        self.rota = rota
+        self._orders: dict[datetime, list[User]] = {}
+        self._supervisors: list[User] | None = None
+
+    def order(self, at: datetime) -> list[User]:
+        if self.rota is None:
+            return []
+        if at not in self._orders:
+            self._orders[at] = rotas.escalation_order(self.rota, at)
+        return self._orders[at]
+
+    def supervisors(self) -> list[User]:
+        if self._supervisors is None:
+            self._supervisors = supervisors()
+        return self._supervisors
+
+
+def page_for(
+    ticket: Ticket,
+    *,
+    at: datetime | None = None,
+    now: datetime | None = None,
+    paging: _Paging | None = None,
+) -> Page | None:
     """Open the page for `ticket` (once per ticket) and page the person on call at `at`."""
     now = now or clock.now()
     at = at or now
-    rota = rotas.active_rota()
+    paging = paging or _Paging(rotas.active_rota())
     # Who to page, read before the page's transaction (reads only; a page that exists
     # already is refused by the unique ticket below).
-    order = rotas.escalation_order(rota, at) if rota is not None else []
+    order = paging.order(at)
     try:
         with transaction.atomic():
             # One INSERT with the page's first state (it pages someone or nobody).
             page = Page(
                 ticket=ticket,
-                rota=rota,
+                rota=paging.rota,
                 created_at=at,
                 level=0,
                 outcome=Page.Outcome.OPEN if order else Page.Outcome.NOBODY,
@@ -130,7 +180,7 @@ def page_for(ticket: Ticket, *, at: datetime | None = None, now: datetime | None
             rows.insert(page)
             if not order:
                 tell(
-                    supervisors(),
+                    paging.supervisors(),
                     kind=Notification.Kind.UNACKNOWLEDGED,
                     text=f"#{ticket.number} {ticket.subject}: new High ticket and nobody is on call",
                     subject=f"Nobody on call for High ticket #{ticket.number}",

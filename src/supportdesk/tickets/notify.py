@@ -64,6 +64,20 @@ def only_when(wanted: Callable[[TicketChange], bool]) -> Callable[[Hook], Hook]:
     return mark
 
 
+def with_batch_form(many: Callable[[list[TicketChange]], None]) -> Callable[[Hook], Hook]:
+    """Give a hook its batch form: in a `grouped` block, the changes the hook wants are
+    handed to `many` all at once (one savepoint, shared reads such as the rota or the
+    supervisors made once) instead of one call each. Should `many` fail, the changes
+    go through the hook one at a time, each in its own savepoint, so one bad change
+    never costs the others their hook."""
+
+    def mark(hook: Hook) -> Hook:
+        hook.many = many  # type: ignore[attr-defined]
+        return hook
+
+    return mark
+
+
 @cache
 def _hooks_for(kind: str) -> tuple[Callable[[TicketChange], None], ...]:
     return tuple(import_string(path) for path in HOOKS.get(kind, ()))
@@ -91,7 +105,7 @@ def grouped() -> Iterator[None]:
     transaction, each in its own savepoint, instead of one transaction (and one disk
     flush) per hook that writes. Changes rolled back (a savepoint that failed) run none.
     A hook that fails is logged and does not stop the others, as with `schedule`."""
-    calls: list[Callable[[], None]] = []
+    calls: list[tuple[Hook, TicketChange]] = []
     previous = getattr(_local, "group", None)
     _local.group = calls
     try:
@@ -102,16 +116,28 @@ def grouped() -> Iterator[None]:
     transaction.on_commit(partial(_run_group, calls))
 
 
-def _run_group(calls: list[Callable[[], None]]) -> None:
+def _run_group(calls: list[tuple[Hook, TicketChange]]) -> None:
     if not calls:
         return
+    by_hook: dict[Hook, list[TicketChange]] = {}
+    for hook, change in calls:
+        by_hook.setdefault(hook, []).append(change)
     with transaction.atomic():
-        for call in calls:
-            try:
-                with transaction.atomic():
-                    call()
-            except Exception:
-                logger.exception("ticket hook %r failed", call)
+        for hook, changes in by_hook.items():
+            many = getattr(hook, "many", None)
+            if many is not None:
+                try:
+                    with transaction.atomic():
+                        many(changes)
+                    continue
+                except Exception:
+                    logger.exception("ticket hook %r failed on a batch; one change at a time", many)
+            for change in changes:
+                try:
+                    with transaction.atomic():
+                        hook(change)
+                except Exception:
+                    logger.exception("ticket hook %r failed", hook)
 
 
 def schedule(change: TicketChange) -> None:
@@ -129,7 +155,7 @@ def schedule(change: TicketChange) -> None:
         if group is not None:
             # Only a change whose savepoint survives reaches the group (on_commit drops
             # the callbacks of a rolled-back savepoint).
-            transaction.on_commit(partial(group.append, partial(hook, change)))
+            transaction.on_commit(partial(group.append, (hook, change)))
         else:
             # robust: one failing hook is logged and does not stop the others.
             transaction.on_commit(partial(hook, change), robust=True)

@@ -20,6 +20,8 @@ from supportdesk.sla.models import (
     RotaOverride,
     WebhookDelivery,
 )
+from supportdesk.accounts.testing import contact
+from supportdesk.intake.service import InboundRequest, receive_many
 from supportdesk.sla.tests.shared import (
     MONDAY_9_BRT,
     brt,
@@ -220,6 +222,39 @@ def test_only_new_high_tickets_on_24x7_plans_page(receiver, weekly, people):
         run_worker()
     assert Page.objects.count() == 0
     assert receiver.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("with_rota", [True, False])
+def test_a_bulk_intake_pages_for_each_new_high_ticket_as_single_openings_do(
+    receiver, people, request, with_rota
+):
+    if with_rota:
+        request.getfixturevalue("weekly")
+    make_customer()  # Gold: 24x7
+    make_customer(slug="lojas", name="Lojas", domains=["lojas.example"], plan="standard",
+                  contacts=[("bia@lojas.example", "Bia", True)])
+    asked = [("ana@acme.example", "high"), ("ana@acme.example", "medium"),
+             ("bia@lojas.example", "high"), ("ana@acme.example", "high")]
+    with time_machine.travel(brt(10, 3), tick=False):  # Tuesday 03:00 of Bob's week
+        results = receive_many([
+            InboundRequest(channel="portal", contact=contact(email), subject=f"Down {n}",
+                           body_text="x", requested_severity=severity)
+            for n, (email, severity) in enumerate(asked)
+        ])
+        run_worker()
+    paged = [results[0].ticket.number, results[3].ticket.number]  # Gold and High only
+    pages = Page.objects.order_by("ticket__number")
+    assert [page.ticket.number for page in pages] == paged
+    if with_rota:
+        assert [a.user.name for page in pages for a in page.attempts.all()] == ["Bob", "Bob"]
+        on_call = [m for m in mail.outbox if m.subject.startswith("On call")]
+        assert sorted(m.subject for m in on_call) == [f"On call: High ticket #{n}" for n in paged]
+        assert sorted(json.loads(body)["ticket"]["number"] for _, body in receiver.requests) == paged
+    else:
+        assert [page.outcome for page in pages] == ["nobody", "nobody"]
+        told = Notification.objects.filter(kind="unacknowledged").order_by("ticket__number")
+        assert [(n.recipient.name, n.ticket.number) for n in told] == [("Sue", n) for n in paged]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from supportdesk.accounts.testing import contact, make_agent, make_customer
-from supportdesk.intake.service import InboundRequest, receive
+from supportdesk.intake.service import InboundRequest, receive, receive_many
 from supportdesk.tickets import actions, notify
 from supportdesk.tickets.models import Event, Ticket
 
@@ -218,6 +218,44 @@ REMEMBERED: list[notify.TicketChange] = []
 
 def remember(change: notify.TicketChange) -> None:
     REMEMBERED.append(change)
+
+
+BATCHES: list[list[int]] = []
+
+
+def remember_batch(changes: list[notify.TicketChange]) -> None:
+    if any(change.details.get("severity") == "high" for change in changes):
+        raise RuntimeError("the batch form fails on a High ticket")
+    BATCHES.append([change.number for change in changes])
+
+
+@notify.with_batch_form(remember_batch)
+def remember_each(change: notify.TicketChange) -> None:
+    REMEMBERED.append(change)
+
+
+@pytest.mark.parametrize("severities", [("low", "medium"), ("low", "high", "medium")])
+def test_a_batch_hands_its_changes_to_a_hooks_batch_form_or_else_one_at_a_time(
+    clock, acme, monkeypatch, severities, django_capture_on_commit_callbacks
+):
+    monkeypatch.setitem(notify.HOOKS, "opened", ("supportdesk.tickets.tests.test_actions.remember_each",))
+    notify._hooks_for.cache_clear()
+    REMEMBERED.clear()
+    BATCHES.clear()
+    try:
+        requests = [
+            InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject=f"#{n}",
+                           body_text="x", requested_severity=severity)
+            for n, severity in enumerate(severities)
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            numbers = [result.ticket.number for result in receive_many(requests)]
+    finally:
+        notify._hooks_for.cache_clear()
+    if "high" in severities:  # the batch form failed: every change still got its hook
+        assert (BATCHES, [c.number for c in REMEMBERED]) == ([], numbers)
+    else:
+        assert (BATCHES, REMEMBERED) == ([numbers], [])
 
 
 # --- opening -------------------------------------------------------------------------------
