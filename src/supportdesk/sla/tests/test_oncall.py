@@ -11,6 +11,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from supportdesk.accounts.models import User
+from supportdesk.accounts.testing import contact
+from supportdesk.intake.service import InboundRequest, receive_many
 from supportdesk.sla import oncall, rota
 from supportdesk.sla.models import (
     Notification,
@@ -20,8 +22,6 @@ from supportdesk.sla.models import (
     RotaOverride,
     WebhookDelivery,
 )
-from supportdesk.accounts.testing import contact
-from supportdesk.intake.service import InboundRequest, receive_many
 from supportdesk.sla.tests.shared import (
     MONDAY_9_BRT,
     brt,

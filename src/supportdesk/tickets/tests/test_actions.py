@@ -220,13 +220,13 @@ def remember(change: notify.TicketChange) -> None:
     REMEMBERED.append(change)
 
 
-BATCHES: list[list[int]] = []
+batches_seen: list[list[int]] = []
 
 
 def remember_batch(changes: list[notify.TicketChange]) -> None:
     if any(change.details.get("severity") == "high" for change in changes):
         raise RuntimeError("the batch form fails on a High ticket")
-    BATCHES.append([change.number for change in changes])
+    batches_seen.append([change.number for change in changes])
 
 
 @notify.with_batch_form(remember_batch)
@@ -241,7 +241,7 @@ def test_a_batch_hands_its_changes_to_a_hooks_batch_form_or_else_one_at_a_time(
     monkeypatch.setitem(notify.HOOKS, "opened", ("supportdesk.tickets.tests.test_actions.remember_each",))
     notify._hooks_for.cache_clear()
     REMEMBERED.clear()
-    BATCHES.clear()
+    batches_seen.clear()
     try:
         requests = [
             InboundRequest(channel="portal", contact=contact("ana@acme.example"), subject=f"#{n}",
@@ -253,9 +253,10 @@ def test_a_batch_hands_its_changes_to_a_hooks_batch_form_or_else_one_at_a_time(
     finally:
         notify._hooks_for.cache_clear()
     if "high" in severities:  # the batch form failed: every change still got its hook
-        assert (BATCHES, [c.number for c in REMEMBERED]) == ([], numbers)
+        assert (batches_seen, [c.number for c in REMEMBERED]) == ([], numbers)
     else:
-        assert (BATCHES, REMEMBERED) == ([numbers], [])
+        assert batches_seen == [numbers]
+        assert REMEMBERED == []
 
 
 # --- opening -------------------------------------------------------------------------------
