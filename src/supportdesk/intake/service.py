@@ -171,10 +171,11 @@ def _registrations(candidates: list[str], address: str) -> Registrations:
 
 
 @contextmanager
-def senders_looked_up(addresses: Sequence[str]) -> Iterator[None]:
+def senders_looked_up(addresses: Sequence[str]) -> Iterator[set[int]]:
     """Inside, `identify_sender_by_email` answers for these sender addresses from one
     query made on entry (a batch's senders, in `receive_many`) instead of one query
-    each: the same answers, as of the start of the block. Nothing is kept after it."""
+    each: the same answers, as of the start of the block. Nothing is kept after it.
+    Gives the ids of the accounts the senders could be identified with."""
     parsed = [p for p in map(_sender_domain, addresses) if not isinstance(p, Identification)]
     previous = getattr(_looked_up, "registrations", None)
     remembered: dict[str, Registrations] = {}
@@ -187,7 +188,11 @@ def senders_looked_up(addresses: Sequence[str]) -> Iterator[None]:
             }
     _looked_up.registrations = remembered
     try:
-        yield
+        yield {
+            account.pk
+            for registrations in remembered.values()
+            for account, _ in registrations.values()
+        }
     finally:
         _looked_up.registrations = previous
 
@@ -251,12 +256,16 @@ def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> I
         number = normalise_phone(phone)
     except ValueError:
         return Identification(None, None, (f"caller number {phone!r} is not a valid phone number",))
-    where, params = "phone = %s AND is_active = %s", [number, True]
-    if account is not None:
-        where, params = where + " AND account_id = %s", [*params, account.pk]
-    matches = rows.select(Contact, where=where, params=params, limit=2)
-    for match in matches:
-        match.account = account if account is not None else _account(match.account_id)
+    remembered = getattr(_looked_up, "callers", None)
+    if account is None and remembered is not None and number in remembered:
+        matches = remembered[number]
+    else:
+        where, params = "phone = %s AND is_active = %s", [number, True]
+        if account is not None:
+            where, params = where + " AND account_id = %s", [*params, account.pk]
+        matches = rows.select(Contact, where=where, params=params, limit=2)
+        for match in matches:
+            match.account = account if account is not None else _account(match.account_id)
     if len(matches) == 1:
         contact = matches[0]
         return Identification(
@@ -272,6 +281,43 @@ def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> I
         )
     where = f" of account {account.name}" if account is not None else ""
     return Identification(None, None, (f"caller {number} is not a contact{where}",))
+
+
+_CALLERS_SQL = (
+    "SELECT {contact}, {account} FROM {contacts} c JOIN {accounts} a ON a.id = c.account_id "
+    "WHERE c.phone IN ({numbers}) AND c.is_active = %s ORDER BY c.id"
+)
+
+
+@contextmanager
+def callers_looked_up(phones: Sequence[str]) -> Iterator[set[int]]:
+    """`senders_looked_up` for a batch's callers: inside, `identify_caller_by_phone`
+    (without an account) answers for these numbers from one query made on entry. Gives
+    the ids of the callers' accounts."""
+    numbers: set[str] = set()
+    for phone in phones:
+        try:
+            numbers.add(normalise_phone(phone))
+        except ValueError:
+            continue  # answered without a query
+    previous = getattr(_looked_up, "callers", None)
+    remembered: dict[str, list[Contact]] = {number: [] for number in numbers}
+    if numbers:
+        sql = _CALLERS_SQL.format(
+            contact=rows.columns(Contact, alias="c"), account=rows.columns(Account, alias="a"),
+            contacts=rows.table(Contact), accounts=rows.table(Account),
+            numbers=", ".join(["%s"] * len(numbers)),
+        )
+        contact_width = rows.width(Contact)
+        for row in rows.fetch(sql, [*sorted(numbers), True]):
+            contact = rows.build(Contact, row[:contact_width])
+            contact.account = rows.build(Account, row[contact_width:])
+            remembered[contact.phone].append(contact)
+    _looked_up.callers = remembered
+    try:
+        yield {contact.account_id for found in remembered.values() for contact in found}
+    finally:
+        _looked_up.callers = previous
 
 
 def identify_portal_contact(contact: Contact | None) -> Identification:
@@ -498,8 +544,13 @@ def receive_many(
     """
     now = now or clock.now()
     senders = [r.sender_email for r in requests if r.sender_email and r.channel == Channel.EMAIL]
-    with transaction.atomic(), notify.grouped(), decisions.subscriptions_remembered(), \
-            senders_looked_up(senders):
+    callers = [r.sender_phone for r in requests if r.sender_phone and r.channel == Channel.HOTLINE]
+    # Everyone the batch could be filed under, for reading their subscriptions at once.
+    named = {r.claimed_account.pk for r in requests if r.claimed_account is not None}
+    named |= {r.contact.account_id for r in requests if r.contact is not None}
+    with transaction.atomic(), notify.grouped(), senders_looked_up(senders) as by_sender, \
+            callers_looked_up(callers) as by_caller, \
+            decisions.subscriptions_remembered(of=named | by_sender | by_caller):
         try:
             with transaction.atomic():
                 return _receive_set_wise(requests, now)

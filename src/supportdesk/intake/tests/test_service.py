@@ -322,6 +322,60 @@ def test_receive_many_sees_a_subscription_change_made_between_batches(acme):
     assert receive(email("ana@acme.example")).ticket.sla_plan == "standard"
 
 
+def test_a_batch_decides_every_request_as_one_at_a_time_does(acme):
+    # receive_many reads the batch's callers and the subscriptions of every account it
+    # could be filed under at once; the decisions must be exactly those of `receive`.
+    from supportdesk.intake.service import receive_many
+
+    lapsed = make_customer(slug="lapsed", name="Lapsed", domains=["lapsed.example"], plan="standard",
+                           ends=date(2025, 1, 1), contacts=[("lia@lapsed.example", "Lia", True)],
+                           phones={"lia@lapsed.example": "+55 11 95555-0001"})
+    later = make_customer(slug="later", name="Later", domains=["later.example"], plan="standard",
+                          status="suspended", starts=date(2024, 1, 1), ends=date(2026, 1, 1),
+                          contacts=[("leo@later.example", "Leo", True)],
+                          phones={"leo@later.example": "+55 11 95555-0002"})
+    # The newest row starts after the batch's day: not yet in force.
+    account_actions.record_subscription(account=later, plan="plus", status="active", starts=date(2025, 6, 1))
+    none = make_customer(slug="none", name="None", domains=["none.example"], plan=None,
+                         contacts=[("nia@none.example", "Nia", True)],
+                         phones={"nia@none.example": "+55 11 95555-0003"})
+    make_customer(slug="twin", name="Twin", domains=["twin.example"],
+                  contacts=[("tom@twin.example", "Tom", True)], phones={"tom@twin.example": "+55 11 95555-0003"})
+    december = datetime(2024, 12, 2, 15, 0, tzinfo=UTC)  # Lapsed's plan was still in force
+
+    def hotline(phone: str = "", **extra) -> InboundRequest:
+        return InboundRequest(channel="hotline", sender_phone=phone, subject="Call", body_text="c", **extra)
+
+    batch = [
+        email("ana@acme.example"), email("lia@lapsed.example"), email("x@lapsed.example", received_at=december),
+        email("leo@later.example"), email("nia@none.example"), email("tom@twin.example"),
+        hotline("(11) 91234-5678"), hotline("+55 11 95555-0001", received_at=december),
+        hotline("+55 11 95555-0002"), hotline("+55 11 95555-0003"), hotline("not a number"),
+        hotline("+55 21 99999-0000", claimed_account=none), hotline(claimed_account=lapsed),
+        InboundRequest(channel="portal", contact=contact("leo@later.example"), subject="P",
+                       body_text="p", requested_severity="high"),
+    ]
+
+    def decided(result) -> tuple:
+        ticket = result.ticket
+        return (result.queue, result.account, result.contact, result.severity, result.first_response_due,
+                result.reasons, ticket.sla_plan, ticket.sla_account_status, ticket.sla_target)
+
+    alone = [decided(receive(request)) for request in batch]
+    together = [decided(result) for result in receive_many(batch)]
+    assert together == alone
+    assert [(queue, account.slug if account else None, plan, status)
+            for queue, account, _, _, _, _, plan, status, _ in alone] == [
+        ("customer", "acme", "gold", "active"), ("customer", "lapsed", "standard", "expired"),
+        ("customer", "lapsed", "standard", "active"), ("customer", "later", "standard", "suspended"),
+        ("customer", "none", "", "expired"), ("customer", "twin", "gold", "active"),
+        ("customer", "acme", "gold", "active"), ("customer", "lapsed", "standard", "active"),
+        ("customer", "later", "standard", "suspended"), ("unidentified", None, "", ""),
+        ("unidentified", None, "", ""), ("customer", "none", "", "expired"),
+        ("customer", "lapsed", "standard", "expired"), ("customer", "later", "standard", "suspended"),
+    ]
+
+
 def test_receive_many_opens_the_others_in_order_when_one_request_is_bad(acme):
     from supportdesk.intake.service import IntakeResult, receive_many
     from supportdesk.tickets.models import Ticket
