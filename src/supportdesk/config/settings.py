@@ -122,6 +122,7 @@ def _databases() -> dict[str, dict[str, object]]:
         ) from None
     engine = config["ENGINE"]
     if engine == "django.db.backends.sqlite3":
+        config["ENGINE"] = "supportdesk.core.sqlite3"  # Django's, with statement conversion cached
         name = Path(str(config["NAME"]))
         name.parent.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = {

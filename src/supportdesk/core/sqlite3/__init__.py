@@ -1,0 +1,1 @@
+"""Django's SQLite backend with the statement conversion cached (see `base`)."""
