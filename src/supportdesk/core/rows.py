@@ -12,6 +12,7 @@ No `save()`/signals run for rows inserted here; nothing in supportdesk relies on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +49,8 @@ class _Writer:
     datetimes: tuple[bool, ...]
     adapt_datetime: Callable[[datetime], Any] | None
     # Per field, for `_params`' loop: (attname, kind, field, default) with kind 0 for a
-    # plain field, 1 for a DateTimeField, 2 for any other; default makes a missing value.
+    # plain field, 1 for a DateTimeField, 3 for a JSONField stored as text (SQLite, no
+    # custom encoder), 2 for any other; default makes a missing value.
     columns: tuple[tuple[str, int, Any, Callable[[], Any]], ...] = ()
 
 
@@ -59,6 +61,7 @@ _PLAIN_TYPES = {
     "PositiveSmallIntegerField", "SmallIntegerField", "ForeignKey", "OneToOneField",
 }
 _PLAIN_VALUES = (str, int, bool, type(None))
+_JSON_CONTAINERS = (dict, list)
 
 
 @lru_cache(maxsize=1024)
@@ -189,12 +192,23 @@ def _writer(model: type[Model], using: str) -> _Writer:
             datetimes=datetimes,
             adapt_datetime=_datetime_adapter(connection),
             columns=tuple(
-                (f.attname, 0 if is_plain else 1 if is_datetime else 2, f, f.get_default)
+                (f.attname, 0 if is_plain else 1 if is_datetime else 3 if _json_text(f, connection) else 2,
+                 f, f.get_default)
                 for f, is_plain, is_datetime in zip(fields, plain, datetimes, strict=True)
             ),
         )
         _writers[key] = writer
     return writer
+
+
+def _json_text(field: Field, connection: Any) -> bool:  # type: ignore[type-arg]
+    # Django's base adapt_json_value: json.dumps(value, cls=field.encoder); PostgreSQL
+    # wraps the value for psycopg instead, so only SQLite takes the shortcut.
+    return (
+        field.get_internal_type() == "JSONField"
+        and connection.vendor == "sqlite"
+        and getattr(field, "encoder", None) is None
+    )
 
 
 def insert(obj: Model, *, using: str = "default") -> None:
@@ -245,6 +259,8 @@ def _params(writer: _Writer, values: dict[str, Any], connection: Any) -> list[An
             and value.tzinfo is not None
         ):
             append(adapt_datetime(value))
+        elif kind == 3 and type(value) in _JSON_CONTAINERS:
+            append(json.dumps(value))
         else:
             append(field.get_db_prep_save(value, connection))
     return params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 _TARGET = re.compile(
     r"^\s*(?P<amount>\d+)\s*(?P<unit>min|mins|minutes?|h|hours?|business\s+days?)\s*$",
@@ -39,8 +40,10 @@ class Target:
         return isinstance(self.budget, BusinessDays)
 
 
+@lru_cache(maxsize=256)
 def parse_target(text: str) -> Target:
-    """Read a target; ValueError with the accepted forms when it is not one."""
+    """Read a target; ValueError with the accepted forms when it is not one. (Cached:
+    every ticket's SLA reads its target again, and a policy has a handful.)"""
     match = _TARGET.match(text)
     if match is None:
         raise ValueError(f"target {text!r} is not a duration; expected e.g. {TARGET_EXAMPLES}")

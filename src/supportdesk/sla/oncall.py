@@ -79,14 +79,24 @@ def _may_page(change: Any) -> bool:
 def page_new_tickets(changes: list[Any]) -> None:
     """The batch form of `page_new_ticket` (a bulk intake's new tickets, after their
     commit): the tickets and their accounts in two queries, the rota, who is on call
-    and the supervisors read once, then each page in its own savepoint as one at a
-    time would open it."""
+    and the supervisors read once, the pages in one INSERT, then each announced as one
+    at a time would. A ticket paged already fails the batch (the unique ticket), which
+    `tickets.notify` then runs one change at a time, where that page is skipped."""
     tickets = _tickets([change.ticket_id for change in changes])
     paging = _Paging(rotas.active_rota())
-    for change in changes:
-        ticket = tickets.get(change.ticket_id)
-        if ticket is not None and needs_page(ticket):
-            page_for(ticket, at=change.at, paging=paging)
+    now = clock.now()
+    wanted = [
+        (ticket, change.at)
+        for change in changes
+        if (ticket := tickets.get(change.ticket_id)) is not None and needs_page(ticket)
+    ]
+    values = [_page_values(ticket, at, paging.order(at), now, paging) for ticket, at in wanted]
+    written = rows.insert_many(Page, values, returning=("id", "ticket_id"))
+    ids = {ticket_id: pk for pk, ticket_id in written}
+    for (ticket, at), page_values in zip(wanted, values, strict=True):
+        page = rows.instance(Page, {**page_values, "id": ids[ticket.pk]})
+        rows.remember(page, "ticket", ticket)
+        _announce(page, ticket, paging.order(at), now, paging)
 
 
 @only_when(_may_page)
@@ -169,32 +179,43 @@ def page_for(
     try:
         with transaction.atomic():
             # One INSERT with the page's first state (it pages someone or nobody).
-            page = Page(
-                ticket=ticket,
-                rota=paging.rota,
-                created_at=at,
-                level=0,
-                outcome=Page.Outcome.OPEN if order else Page.Outcome.NOBODY,
-                escalate_at=now + ack_window() if order else None,
-            )
-            rows.insert(page)
-            if not order:
-                tell(
-                    paging.supervisors(),
-                    kind=Notification.Kind.UNACKNOWLEDGED,
-                    text=f"#{ticket.number} {ticket.subject}: new High ticket and nobody is on call",
-                    subject=f"Nobody on call for High ticket #{ticket.number}",
-                    template="sla/mail/unacknowledged",
-                    context=_context(ticket, page, level=0),
-                    now=now,
-                    ticket=ticket,
-                    page=page,
-                )
-                return page
-            _page_person(page, ticket, order[0], level=0, now=now)
+            values = _page_values(ticket, at, order, now, paging)
+            page = rows.instance(Page, {**values, "id": rows.insert_values(Page, values)})
+            rows.remember(page, "ticket", ticket)
+            _announce(page, ticket, order, now, paging)
             return page
     except IntegrityError:
         return None  # paged already (the hook ran twice)
+
+
+def _page_values(ticket: Ticket, at: datetime, order: list[User], now: datetime, paging: _Paging) -> dict[str, Any]:
+    """A new page's row: it pages the first of `order`, or nobody."""
+    return {
+        "ticket_id": ticket.pk,
+        "rota_id": paging.rota.pk if paging.rota is not None else None,
+        "created_at": at,
+        "level": 0,
+        "outcome": Page.Outcome.OPEN.value if order else Page.Outcome.NOBODY.value,
+        "escalate_at": now + ack_window() if order else None,
+    }
+
+
+def _announce(page: Page, ticket: Ticket, order: list[User], now: datetime, paging: _Paging) -> None:
+    """Page the first person of `order`, or tell the supervisors nobody is on call."""
+    if order:
+        _page_person(page, ticket, order[0], level=0, now=now)
+        return
+    tell(
+        paging.supervisors(),
+        kind=Notification.Kind.UNACKNOWLEDGED,
+        text=f"#{ticket.number} {ticket.subject}: new High ticket and nobody is on call",
+        subject=f"Nobody on call for High ticket #{ticket.number}",
+        template="sla/mail/unacknowledged",
+        context=_context(ticket, page, level=0),
+        now=now,
+        ticket=ticket,
+        page=page,
+    )
 
 
 def _page_person(page: Page, ticket: Ticket, person: User, *, level: int, now: datetime) -> PageAttempt:
