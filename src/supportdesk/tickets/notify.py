@@ -102,9 +102,11 @@ def suppressed() -> Iterator[None]:
 def grouped() -> Iterator[None]:
     """For a batch of changes in one transaction (e.g. `intake.service.receive_many`):
     the hooks of the changes scheduled inside run after the commit all together in ONE
-    transaction, each in its own savepoint, instead of one transaction (and one disk
-    flush) per hook that writes. Changes rolled back (a savepoint that failed) run none.
-    A hook that fails is logged and does not stop the others, as with `schedule`."""
+    transaction instead of one transaction (and one disk flush) per hook that writes:
+    hook by hook, each hook's changes in their order, given to its batch form at once
+    (`with_batch_form`) or else one call each, each call in its own savepoint. Changes
+    rolled back (a savepoint that failed) run none. A hook that fails is logged and
+    does not stop the others, as with `schedule`."""
     calls: list[tuple[Hook, TicketChange]] = []
     previous = getattr(_local, "group", None)
     _local.group = calls
