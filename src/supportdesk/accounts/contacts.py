@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -306,6 +306,18 @@ def invitation_allowance(account: Account, address: str) -> tuple[str, str] | No
     return None
 
 
+def _in_use_elsewhere(address: str, existing: Contact, role: str) -> ValidationError:
+    if role == SUPERVISOR:
+        message = _("%(address)s is already a contact of account %(other)s (%(slug)s).") % {
+            "address": address, "other": existing.account.name, "slug": existing.account.slug,
+        }
+    else:  # an owner learns nothing about other customers
+        message = _(
+            "%(address)s cannot be invited here: the address is in use. Ask the support team."
+        ) % {"address": address}
+    return ValidationError({"email": message})
+
+
 def _domain_refusal(account: Account, address: str, role: str) -> ValidationError:
     domains = ", ".join(account.domains.order_by("domain").values_list("domain", flat=True))
     message = _(
@@ -350,15 +362,7 @@ def invite_contact(
         Contact.objects.select_for_update(of=("self",)).select_related("user", "account").filter(email=address).first()
     )
     if existing is not None and existing.account_id != account.pk:
-        if role == SUPERVISOR:
-            message = _("%(address)s is already a contact of account %(other)s (%(slug)s).") % {
-                "address": address, "other": existing.account.name, "slug": existing.account.slug,
-            }
-        else:  # an owner learns nothing about other customers
-            message = _(
-                "%(address)s cannot be invited here: the address is in use. Ask the support team."
-            ) % {"address": address}
-        raise ValidationError({"email": message})
+        raise _in_use_elsewhere(address, existing, role)
 
     if existing is not None and existing.is_active:
         existing.account = account
@@ -382,7 +386,17 @@ def invite_contact(
             allowance = (BY_SUPERVISOR, str(actor))
         if existing is None:
             before: dict[str, Any] = {}
-            contact = actions.add_contact(account=account, email=address, name=name.strip(), now=now)
+            try:
+                with transaction.atomic():
+                    contact = actions.add_contact(account=account, email=address, name=name.strip(), now=now)
+                    user = actions.give_contact_login(contact=contact, password=None)
+            except IntegrityError:
+                # Invited to another account at the same moment (PostgreSQL: the other
+                # transaction committed the address after our look above).
+                taken = Contact.objects.select_related("account").filter(email=address).first()
+                if taken is None:
+                    raise
+                raise _in_use_elsewhere(address, taken, role) from None
         else:  # a removed contact of this account comes back
             before = _state(existing)
             contact = actions.update_contact(

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, connections, transaction
 
 from supportdesk.accounts import actions, contacts
-from supportdesk.accounts.models import AccountEvent, Contact, InvitationException
+from supportdesk.accounts.models import Account, AccountEvent, Contact, InvitationException
 from supportdesk.accounts.testing import PASSWORD, contact, login_for, make_agent, make_customer
 from supportdesk.intake.service import Action, InboundRequest, receive
 from supportdesk.outbound.models import OutboundMail
@@ -363,3 +365,46 @@ def test_no_account_manager_means_no_mail_but_the_event_is_kept(people):
     contacts.designate_point_of_contact(actor=people["owner"], contact=contact("bruno@acme.example"))
     assert not OutboundMail.objects.filter(kind="notification").exists()
     assert len(events(AccountEvent.Kind.POINT_OF_CONTACT_DESIGNATED)) == 1
+
+
+def _wait_until_another_transaction_waits_for_ours() -> None:
+    # pg_locks is a live view: a lock not granted is the other invitation waiting on the
+    # address this transaction has just written and not yet committed.
+    with connection.cursor() as cursor:
+        for _ in range(1_000_000):
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+    raise AssertionError("the second invitation never waited for the first")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite takes the write lock at BEGIN: two invitations never overlap")
+def test_one_address_invited_to_two_accounts_at_once_goes_to_the_first_and_the_second_is_told(people):
+    sue, acme, globex = people["supervisor"], people["acme"], Account.objects.get(slug="globex")
+    written, failures = threading.Event(), []
+
+    def invite_to_acme_and_commit_once_the_other_waits() -> None:
+        try:
+            with transaction.atomic():
+                contacts.invite_contact(actor=sue, account=acme, email="eve@gmail.com",
+                                        outside_registered_domains=True)
+                written.set()
+                _wait_until_another_transaction_waits_for_ours()
+        except BaseException as error:  # reported in the main thread
+            failures.append(error)
+        finally:
+            written.set()
+            connections.close_all()
+
+    first = threading.Thread(target=invite_to_acme_and_commit_once_the_other_waits)
+    first.start()
+    written.wait()
+    with pytest.raises(ValidationError, match=r"eve@gmail.com is already a contact of account Acme \(acme\)"):
+        contacts.invite_contact(actor=sue, account=globex, email="eve@gmail.com",
+                                outside_registered_domains=True)
+    first.join()
+    assert failures == []
+    assert Contact.objects.get(email="eve@gmail.com").account == acme
+    assert [e.contact.email for e in events(AccountEvent.Kind.CONTACT_INVITED)] == ["eve@gmail.com"]
