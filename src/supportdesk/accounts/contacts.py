@@ -389,7 +389,6 @@ def invite_contact(
             try:
                 with transaction.atomic():
                     contact = actions.add_contact(account=account, email=address, name=name.strip(), now=now)
-                    user = actions.give_contact_login(contact=contact, password=None)
             except IntegrityError:
                 # Invited to another account at the same moment (PostgreSQL: the other
                 # transaction committed the address after our look above).

@@ -118,10 +118,6 @@ class IntakeResult:
 # --- identification --------------------------------------------------------------------
 
 
-def _account(account_id: int) -> Account:
-    return rows.select(Account, where="id = %s", params=[account_id], limit=1)[0]
-
-
 _REGISTRATIONS_SQL = (
     "SELECT d.domain, {account}, {contact} FROM {domains} d "
     "JOIN {accounts} a ON a.id = d.account_id "
@@ -260,12 +256,7 @@ def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> I
     if account is None and remembered is not None and number in remembered:
         matches = remembered[number]
     else:
-        where, params = "phone = %s AND is_active = %s", [number, True]
-        if account is not None:
-            where, params = where + " AND account_id = %s", [*params, account.pk]
-        matches = rows.select(Contact, where=where, params=params, limit=2)
-        for match in matches:
-            match.account = account if account is not None else _account(match.account_id)
+        matches = _fetch_callers({number}, account=account)[number]
     if len(matches) == 1:
         contact = matches[0]
         return Identification(
@@ -285,8 +276,31 @@ def identify_caller_by_phone(phone: str, *, account: Account | None = None) -> I
 
 _CALLERS_SQL = (
     "SELECT {contact}, {account} FROM {contacts} c JOIN {accounts} a ON a.id = c.account_id "
-    "WHERE c.phone IN ({numbers}) AND c.is_active = %s ORDER BY c.id"
+    "WHERE c.phone IN ({numbers}) AND c.is_active = %s{of_account} ORDER BY c.id"
 )
+
+
+def _fetch_callers(numbers: set[str], *, account: Account | None = None) -> dict[str, list[Contact]]:
+    """For each E.164 number, the active contacts with it (of `account` only, if given),
+    each with its account: one query for any number of numbers."""
+    found: dict[str, list[Contact]] = {number: [] for number in numbers}
+    if not numbers:
+        return found
+    sql = _CALLERS_SQL.format(
+        contact=rows.columns(Contact, alias="c"), account=rows.columns(Account, alias="a"),
+        contacts=rows.table(Contact), accounts=rows.table(Account),
+        numbers=", ".join(["%s"] * len(numbers)),
+        of_account=" AND c.account_id = %s" if account is not None else "",
+    )
+    params: list[Any] = [*sorted(numbers), True]
+    if account is not None:
+        params.append(account.pk)
+    contact_width = rows.width(Contact)
+    for row in rows.fetch(sql, params):
+        contact = rows.build(Contact, row[:contact_width])
+        contact.account = rows.build(Account, row[contact_width:])
+        found[contact.phone].append(contact)
+    return found
 
 
 @contextmanager
@@ -301,18 +315,7 @@ def callers_looked_up(phones: Sequence[str]) -> Iterator[set[int]]:
         except ValueError:
             continue  # answered without a query
     previous = getattr(_looked_up, "callers", None)
-    remembered: dict[str, list[Contact]] = {number: [] for number in numbers}
-    if numbers:
-        sql = _CALLERS_SQL.format(
-            contact=rows.columns(Contact, alias="c"), account=rows.columns(Account, alias="a"),
-            contacts=rows.table(Contact), accounts=rows.table(Account),
-            numbers=", ".join(["%s"] * len(numbers)),
-        )
-        contact_width = rows.width(Contact)
-        for row in rows.fetch(sql, [*sorted(numbers), True]):
-            contact = rows.build(Contact, row[:contact_width])
-            contact.account = rows.build(Account, row[contact_width:])
-            remembered[contact.phone].append(contact)
+    remembered = _fetch_callers(numbers)
     _looked_up.callers = remembered
     try:
         yield {contact.account_id for found in remembered.values() for contact in found}

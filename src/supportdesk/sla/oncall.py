@@ -126,6 +126,8 @@ def _ticket(ticket_id: int) -> Ticket | None:
 
 def _tickets(ticket_ids: list[int]) -> dict[int, Ticket]:
     """The tickets by id, each with its account, in two queries whatever their number."""
+    if not ticket_ids:
+        return {}
     marks = ", ".join(["%s"] * len(ticket_ids))
     found = rows.select(Ticket, where=f"id IN ({marks})", params=ticket_ids)
     account_ids = sorted({t.account_id for t in found if t.account_id is not None})
